@@ -1,0 +1,70 @@
+package membership
+
+// The entities of SPEC section 2. A Store hands out values of these types;
+// they are plain data and carry no behaviour beyond validation.
+
+// Account is a tenant. Nothing is visible across accounts.
+type Account struct {
+	ID ID `json:"id"`
+}
+
+// User is a user of an account.
+type User struct {
+	ID        ID          `json:"id"`
+	AccountID ID          `json:"account_id"`
+	Name      string      `json:"name"`
+	Email     string      `json:"email"`
+	Role      AccountRole `json:"role"`
+}
+
+// Organization groups spaces inside an account.
+type Organization struct {
+	ID        ID     `json:"id"`
+	AccountID ID     `json:"account_id"`
+	Name      string `json:"name"`
+}
+
+// OrganizationMember is a user's membership of an organization, with a
+// predefined or custom role.
+type OrganizationMember struct {
+	OrganizationID ID             `json:"organization_id"`
+	UserID         ID             `json:"user_id"`
+	Role           RoleAssignment `json:"role"`
+}
+
+// Space belongs to one organization, its parent.
+type Space struct {
+	ID             ID     `json:"id"`
+	OrganizationID ID     `json:"organization_id"`
+	Name           string `json:"name"`
+	IsPrivate      bool   `json:"is_private"`
+}
+
+// Permission names something a role allows, such as ROLE_BINDING_CREATE.
+// Permissions are open-ended strings; the ones the default policy reads are
+// declared as constants.
+type Permission string
+
+// Permissions read by the default policy.
+const (
+	PermissionRoleBindingCreate Permission = "ROLE_BINDING_CREATE"
+	PermissionRoleBindingDelete Permission = "ROLE_BINDING_DELETE"
+	PermissionRoleBindingRead   Permission = "ROLE_BINDING_READ"
+)
+
+// CustomRole is an account's own RBAC role: a named set of permissions.
+type CustomRole struct {
+	ID          ID           `json:"id"`
+	AccountID   ID           `json:"account_id"`
+	Name        string       `json:"name"`
+	Permissions []Permission `json:"permissions"`
+}
+
+// Membership is a user's membership of a space: the record AddUserToSpace
+// upserts and returns. There is at most one per (space, user).
+type Membership struct {
+	ID      ID             `json:"id"`
+	UserID  ID             `json:"user_id"`
+	SpaceID ID             `json:"space_id"`
+	Role    RoleAssignment `json:"role"`
+}

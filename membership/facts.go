@@ -1,0 +1,47 @@
+package membership
+
+// Facts is everything a Store knows that bears on one AddUserToSpace: the
+// input of the Authorizer. A nil pointer means "not found". The Store looks
+// records up by ID alone; keeping accounts apart is the policy's job, so a
+// record of another account is still reported, with its AccountID.
+//
+// Pointers may refer to the Store's own records: a Facts value and
+// everything it points to must not be modified. Facts is comparable, and two
+// reads of unchanged records compare equal.
+type Facts struct {
+	// Request is the validated request the facts were gathered for.
+	Request AddUserRequest
+
+	// Actor is the user behind Request.Actor.
+	Actor *User
+	// Space is the space Request.SpaceID names, and Organization its parent.
+	Space        *Space
+	Organization *Organization
+	// ActorOrganizationRole and ActorSpaceRole are the actor's roles in the
+	// space's organization and in the space; the zero Grant means none.
+	ActorOrganizationRole Grant
+	ActorSpaceRole        Grant
+
+	// Target is the user Request.UserID names.
+	Target *User
+	// TargetOrganizationRole is the target's role in the space's
+	// organization; the zero Grant means the target is not a member.
+	TargetOrganizationRole Grant
+	// Existing is the target's current membership of the space, if any.
+	Existing *Membership
+
+	// CustomRole is the custom role Request.Role names, nil when the request
+	// is for a predefined role or when the role does not exist.
+	CustomRole *CustomRole
+}
+
+// Grant is a role someone holds, with the custom role it names resolved.
+type Grant struct {
+	Role RoleAssignment
+	// CustomRole is the role that Role names when Role is custom; nil when
+	// that role does not exist.
+	CustomRole *CustomRole
+}
+
+// Held reports whether g is a role at all (the zero Grant is not).
+func (g Grant) Held() bool { return g.Role.Kind != 0 }
