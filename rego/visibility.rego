@@ -1,0 +1,25 @@
+# Who can read a space (SPEC section 3): an account ADMIN; any member of the
+# parent organization when the space is not private; an organization ADMIN of
+# the parent; a member of the space. Nobody reads a space of another account.
+package spaceauthz
+
+can_read_space if {
+	space_in_account
+	is_account_admin
+}
+
+can_read_space if {
+	space_in_account
+	input.space.is_private == false
+	is_object(input.actor.organization_role)
+}
+
+can_read_space if {
+	space_in_account
+	is_predefined(input.actor.organization_role, "ADMIN")
+}
+
+can_read_space if {
+	space_in_account
+	is_object(input.actor.space_role)
+}
