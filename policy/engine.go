@@ -1,0 +1,198 @@
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+	defaultpolicy "github.com/spaceauthz/spaceauthz/rego"
+)
+
+// DecisionQuery is the document the engine evaluates.
+const DecisionQuery = "data.spaceauthz.decision"
+
+// ErrInvalidPolicy is wrapped by every error New returns for a policy that
+// cannot be used: a module that does not parse or compile, clashing data, or
+// no data.spaceauthz.decision rule.
+var ErrInvalidPolicy = errors.New("policy: invalid policy")
+
+// ErrUndefinedDecision is returned (with a deny) when the policy defines no
+// decision for an input.
+var ErrUndefinedDecision = errors.New("policy: decision is undefined")
+
+// ErrMalformedDecision is returned (with a deny) when the decision does not
+// have the shape the package doc describes.
+var ErrMalformedDecision = errors.New("policy: decision is malformed")
+
+// Engine evaluates the decision document with OPA. It is safe for concurrent
+// use; build it once with New and share it.
+type Engine struct {
+	query rego.PreparedEvalQuery
+	hook  func(context.Context, DecisionRecord)
+}
+
+var _ membership.Authorizer = (*Engine)(nil)
+
+// New parses, compiles and prepares the policy: the default policy of
+// package rego, plus or instead of what the options add.
+func New(opts ...Option) (*Engine, error) {
+	cfg := config{defaultPolicy: true}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	modules, data, err := cfg.sources()
+	if err != nil {
+		return nil, err
+	}
+	parsed := make(map[string]*ast.Module, len(modules))
+	for _, m := range modules {
+		if _, dup := parsed[m.name]; dup {
+			return nil, fmt.Errorf("%w: two modules named %q", ErrInvalidPolicy, m.name)
+		}
+		mod, err := ast.ParseModuleWithOpts(m.name, m.source, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+		}
+		parsed[m.name] = mod
+	}
+	compiler := ast.NewCompiler().WithStrict(false)
+	if compiler.Compile(parsed); compiler.Failed() {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, compiler.Errors)
+	}
+	if len(compiler.GetRules(ast.MustParseRef(DecisionQuery))) == 0 {
+		return nil, fmt.Errorf("%w: no rule defines %s", ErrInvalidPolicy, DecisionQuery)
+	}
+	query, err := rego.New(
+		rego.Query(DecisionQuery),
+		rego.Compiler(compiler),
+		rego.Store(inmem.NewFromObject(data)),
+		// A builtin that fails is an evaluation error, hence a deny, rather
+		// than a silently undefined expression.
+		rego.StrictBuiltinErrors(true),
+		rego.GenerateJSON(decisionFromTerm),
+	).PrepareForEval(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+	}
+	return &Engine{query: query, hook: cfg.hook}, nil
+}
+
+// sources gathers the modules and the merged data document of cfg.
+func (cfg *config) sources() ([]module, map[string]any, error) {
+	var modules []module
+	data := map[string]any{}
+	if cfg.defaultPolicy {
+		var err error
+		if modules, err = defaultModules(); err != nil {
+			return nil, nil, err
+		}
+		raw, err := fs.ReadFile(defaultpolicy.Files, "data.json")
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+		}
+		if err := json.Unmarshal(raw, &data); err != nil {
+			return nil, nil, fmt.Errorf("%w: data.json: %w", ErrInvalidPolicy, err)
+		}
+	}
+	modules = append(modules, cfg.modules...)
+	for _, doc := range cfg.data {
+		for k, v := range doc {
+			if _, clash := data[k]; clash {
+				return nil, nil, fmt.Errorf("%w: data key %q is defined twice", ErrInvalidPolicy, k)
+			}
+			data[k] = v
+		}
+	}
+	return modules, data, nil
+}
+
+// defaultModules reads the default policy, without its tests.
+func defaultModules() ([]module, error) {
+	paths, err := fs.Glob(defaultpolicy.Files, "*.rego")
+	if err != nil {
+		return nil, err
+	}
+	var modules []module
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.rego") {
+			continue
+		}
+		src, err := fs.ReadFile(defaultpolicy.Files, p)
+		if err != nil {
+			return nil, err
+		}
+		modules = append(modules, module{name: "rego/" + p, source: string(src)})
+	}
+	return modules, nil
+}
+
+// Decide evaluates the decision for facts. Any failure is a deny returned
+// together with an error that says why; the caller must not allow on error.
+func (e *Engine) Decide(ctx context.Context, facts *membership.Facts) (membership.Decision, error) {
+	start := time.Now()
+	input := inputValue(facts)
+	d, err := e.evaluate(ctx, input)
+	if err != nil {
+		d = membership.Decision{}
+	}
+	if e.hook != nil {
+		e.hook(ctx, DecisionRecord{
+			InputDigest: digest(input),
+			Decision:    d,
+			Err:         err,
+			Duration:    time.Since(start),
+		})
+	}
+	return d, err
+}
+
+func (e *Engine) evaluate(ctx context.Context, input ast.Value) (membership.Decision, error) {
+	// OPA notices cancellation only in long evaluations; a request whose
+	// context is done gets no decision at all.
+	if err := ctx.Err(); err != nil {
+		return membership.Decision{}, fmt.Errorf("policy: %w", err)
+	}
+	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return membership.Decision{}, fmt.Errorf("policy: evaluating: %w", err)
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return membership.Decision{}, ErrUndefinedDecision
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return membership.Decision{}, fmt.Errorf("%w: %d results", ErrMalformedDecision, len(rs))
+	}
+	switch v := rs[0].Expressions[0].Value.(type) {
+	case membership.Decision:
+		return v, nil
+	case error:
+		return membership.Decision{}, v
+	default:
+		return membership.Decision{}, fmt.Errorf("%w: unexpected %T", ErrMalformedDecision, v)
+	}
+}
+
+// digest hashes the input as canonical JSON.
+func digest(input ast.Value) string {
+	doc, err := ast.JSON(input)
+	if err != nil {
+		return ""
+	}
+	raw, err := json.Marshal(doc) // encoding/json sorts map keys
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}

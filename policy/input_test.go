@@ -1,0 +1,69 @@
+package policy
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func testID(name string) membership.ID {
+	return membership.ID(base64.StdEncoding.EncodeToString([]byte(name)))
+}
+
+// TestInputDocument pins the input document the package doc describes, for
+// facts with every field set, and for facts with nothing found.
+func TestInputDocument(t *testing.T) {
+	t.Parallel()
+	account := testID("Account:1")
+	binder := &membership.CustomRole{ID: testID("Role:1"), AccountID: account, Name: "Binder", Permissions: []membership.Permission{membership.PermissionRoleBindingCreate}}
+	full := &membership.Facts{
+		Request: membership.AddUserRequest{Actor: testID("User:1"), SpaceID: testID("Space:1"), UserID: testID("User:2"),
+			Role: membership.RoleAssignment{Kind: membership.RoleKindCustom, ID: binder.ID, Spelling: membership.SpellingLower}},
+		Actor:                  &membership.User{ID: testID("User:1"), AccountID: account, Name: "Ada", Email: "ada@example.com", Role: membership.AccountMember},
+		Space:                  &membership.Space{ID: testID("Space:1"), OrganizationID: testID("Org:1"), Name: "llm-evals", IsPrivate: true},
+		Organization:           &membership.Organization{ID: testID("Org:1"), AccountID: account, Name: "Research"},
+		ActorOrganizationRole:  membership.Grant{Role: membership.Custom(binder.ID), CustomRole: binder},
+		ActorSpaceRole:         membership.Grant{Role: membership.Predefined(membership.RoleAdmin)},
+		Target:                 &membership.User{ID: testID("User:2"), AccountID: account, Name: "Ann", Email: "ann@example.com", Role: membership.AccountAnnotator},
+		TargetOrganizationRole: membership.Grant{Role: membership.Predefined(membership.RoleReadOnly)},
+		Existing:               &membership.Membership{ID: testID("Membership:1"), UserID: testID("User:2"), SpaceID: testID("Space:1"), Role: membership.Predefined(membership.RoleAnnotator)},
+		CustomRole:             binder,
+	}
+	empty := &membership.Facts{Request: membership.AddUserRequest{Actor: testID("User:9"), SpaceID: testID("Space:9"), UserID: testID("User:8"), Role: membership.Predefined(membership.RoleReadOnly)}}
+
+	var out []byte
+	for _, f := range []*membership.Facts{full, empty} {
+		doc, err := ast.JSON(inputValue(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.MarshalIndent(doc, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(append(out, raw...), '\n')
+	}
+	path := filepath.Join("testdata", "input.golden")
+	if *update {
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(out)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}

@@ -1,0 +1,61 @@
+package policy
+
+import (
+	"context"
+	"time"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+// Option configures an Engine. The options are applied in order by New.
+type Option func(*config)
+
+type config struct {
+	defaultPolicy bool
+	modules       []module
+	data          []map[string]any
+	hook          func(context.Context, DecisionRecord)
+}
+
+type module struct{ name, source string }
+
+// WithModule adds a Rego v1 module. Modules in package spaceauthz can add
+// violations to the default decision; name is the file name used in error
+// messages.
+func WithModule(name, source string) Option {
+	return func(c *config) { c.modules = append(c.modules, module{name, source}) }
+}
+
+// WithData adds a data document. Its top-level keys must not clash with
+// the default data (key "spaceauthz") or with another WithData document.
+// The document is copied into the engine's store at New.
+func WithData(doc map[string]any) Option {
+	return func(c *config) { c.data = append(c.data, doc) }
+}
+
+// WithoutDefaultPolicy leaves out the default modules and data of package
+// rego, so that WithModule and WithData replace the policy entirely. The
+// replacement must define data.spaceauthz.decision.
+func WithoutDefaultPolicy() Option {
+	return func(c *config) { c.defaultPolicy = false }
+}
+
+// WithDecisionHook has every decision reported to hook, after it is made and
+// before Decide returns, on the caller's goroutine: keep it fast, and make it
+// safe for concurrent use. Use it for audit logs.
+func WithDecisionHook(hook func(context.Context, DecisionRecord)) Option {
+	return func(c *config) { c.hook = hook }
+}
+
+// DecisionRecord is what a decision hook receives.
+type DecisionRecord struct {
+	// InputDigest is the hex SHA-256 of the input document as canonical
+	// JSON (keys sorted): equal inputs have equal digests.
+	InputDigest string
+	// Decision is the decision; a failed evaluation is a deny.
+	Decision membership.Decision
+	// Err is the evaluation failure, if any.
+	Err error
+	// Duration is the time the evaluation took.
+	Duration time.Duration
+}
