@@ -1,0 +1,69 @@
+package memstore
+
+import (
+	"context"
+	"encoding/base64"
+	"testing"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+	"github.com/spaceauthz/spaceauthz/membership/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) storetest.Store { return New() })
+}
+
+func id(name string) membership.ID {
+	return membership.ID(base64.StdEncoding.EncodeToString([]byte(name)))
+}
+
+// TestLostRacesEndUnderTheLock changes the facts during every optimistic
+// check: the add must still finish, with its last check run under the
+// write lock on facts nobody can change any more.
+func TestLostRacesEndUnderTheLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := New()
+	org, space, actor, user := id("Org:1"), id("Space:1"), id("User:1"), id("User:2")
+	if err := s.PutSpace(ctx, membership.Space{ID: space, OrganizationID: org, Name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	roles := []membership.RoleAssignment{membership.Predefined(membership.RoleAdmin), membership.Predefined(membership.RoleMember)}
+	calls := 0
+	var last membership.Facts
+	req := membership.AddUserRequest{Actor: actor, SpaceID: space, UserID: user, Role: membership.Predefined(membership.RoleMember)}
+	m, err := s.UpsertMembership(ctx, req, func(f *membership.Facts) error {
+		calls++
+		last = *f
+		if calls <= optimisticAttempts {
+			change := membership.OrganizationMember{OrganizationID: org, UserID: actor, Role: roles[calls%2]}
+			if err := s.PutOrganizationMember(ctx, change); err != nil {
+				t.Errorf("changing the facts: %v", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != optimisticAttempts+1 {
+		t.Errorf("check ran %d times, want %d", calls, optimisticAttempts+1)
+	}
+	if want := roles[optimisticAttempts%2]; !last.ActorOrganizationRole.Role.SameRole(want) {
+		t.Errorf("last check saw the actor as %v, want the last change, %v", last.ActorOrganizationRole.Role, want)
+	}
+	if members, _ := s.SpaceMembers(ctx, space); len(members) != 1 || members[0] != m {
+		t.Errorf("stored %+v, want just %+v", members, m)
+	}
+}
+
+func TestPutRefusesInvalidIDs(t *testing.T) {
+	t.Parallel()
+	s := New()
+	if err := s.PutUser(context.Background(), membership.User{ID: "not an id", AccountID: id("Account:1")}); err == nil {
+		t.Error("PutUser stored a user whose id is not an ID")
+	}
+	if err := s.PutOrganizationMember(context.Background(), membership.OrganizationMember{OrganizationID: id("Org:1"), UserID: id("User:1")}); err == nil {
+		t.Error("PutOrganizationMember stored a member without a role")
+	}
+}
