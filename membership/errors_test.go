@@ -1,0 +1,103 @@
+package membership_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+var allClasses = []*membership.Error{
+	membership.ErrUnauthenticated, membership.ErrBodyTooLarge, membership.ErrUnsupportedMediaType,
+	membership.ErrInvalidJSON, membership.ErrInvalidID, membership.ErrInvalidField,
+	membership.ErrSpaceNotFound, membership.ErrForbidden, membership.ErrUserNotFound, membership.ErrRoleNotFound,
+	membership.ErrUserNotInOrganization, membership.ErrAnnotatorRoleRequired, membership.ErrAnnotatorRoleNotAllowed,
+	membership.ErrInternal, membership.ErrUnavailable,
+}
+
+func TestProblemDocuments(t *testing.T) {
+	t.Parallel()
+	var out []byte
+	for _, class := range allClasses {
+		doc, err := json.MarshalIndent(class.Problem(), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, doc...)
+		out = append(out, '\n')
+	}
+	golden(t, "problems.golden", out)
+}
+
+func TestProblemTypesAndTitlesAreStablePerClass(t *testing.T) {
+	t.Parallel()
+	types, titles := map[string]bool{}, map[string]bool{}
+	for _, class := range allClasses {
+		p := class.Problem()
+		if types[p.Type] || titles[p.Title] {
+			t.Errorf("%s shares its type or title with another class", class.Code)
+		}
+		types[p.Type], titles[p.Title] = true, true
+		if p.Status != class.Status || p.ErrorCode != class.Code || p.Title == "" || p.Detail == "" {
+			t.Errorf("problem of %s is incomplete: %+v", class.Code, p)
+		}
+	}
+}
+
+func TestErrorsMatchTheirClassOnly(t *testing.T) {
+	t.Parallel()
+	_, svc := newWorld(t)
+	_, err := svc.AddUserToSpace(context.Background(), add(orgReader, spaceS, target, member))
+	for _, class := range allClasses {
+		if got, want := errors.Is(err, class), class == membership.ErrForbidden; got != want {
+			t.Errorf("errors.Is(forbidden error, %s) = %v", class.Code, got)
+		}
+	}
+	var e *membership.Error
+	if !errors.As(err, &e) || e.Rule != "space_admin" {
+		t.Errorf("forbidden error %+v does not name the rule space_admin", e)
+	}
+}
+
+func TestProblemForHidesUntypedErrors(t *testing.T) {
+	t.Parallel()
+	secret := errors.New(`pq: relation "users" does not exist`)
+	for _, err := range []error{secret, fmt.Errorf("wrapped: %w", secret), membership.Internal(secret)} {
+		p := membership.ProblemFor(err)
+		if p.ErrorCode != membership.CodeInternal || p.Status != 500 || p.Detail != membership.ErrInternal.Detail {
+			t.Errorf("ProblemFor(%v) = %+v, want the generic internal problem", err, p)
+		}
+	}
+	p := membership.ProblemFor(fmt.Errorf("pool: %w", membership.ErrUnavailable))
+	if p.Status != 503 || p.ErrorCode != membership.CodeUnavailable {
+		t.Errorf("a wrapped ErrUnavailable renders as %+v", p)
+	}
+}
