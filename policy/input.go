@@ -137,3 +137,16 @@ func membershipTerm(m *membership.Membership) *ast.Term {
 		item("role", roleTerm(m.Role)),
 	)
 }
+
+// InputDocument returns the input document the engine evaluates for f, as
+// plain JSON values (map[string]any, []any, string, bool, nil). Use it to
+// look at what a policy sees, to feed `opa eval`, or to build test inputs.
+func InputDocument(f *membership.Facts) map[string]any {
+	doc, err := ast.JSON(inputValue(f))
+	if err != nil {
+		// inputValue builds only objects, arrays, strings, booleans and null,
+		// which ast.JSON always converts.
+		panic("policy: input document: " + err.Error())
+	}
+	return doc.(map[string]any)
+}

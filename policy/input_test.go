@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/spaceauthz/spaceauthz/membership"
 )
@@ -43,11 +42,7 @@ func TestInputDocument(t *testing.T) {
 
 	var out []byte
 	for _, f := range []*membership.Facts{full, empty} {
-		doc, err := ast.JSON(inputValue(f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := json.MarshalIndent(doc, "", "  ")
+		raw, err := json.MarshalIndent(InputDocument(f), "", "  ")
 		if err != nil {
 			t.Fatal(err)
 		}
