@@ -43,20 +43,21 @@ const (
 	SpellingUpper
 )
 
-// spellings holds the wire forms of every enum value, indexed by Spelling.
-// It is the only place where these strings appear.
+// The wire forms of every enum value, indexed by value and Spelling. They
+// are the only place where these strings appear; arrays rather than maps,
+// because String runs on every authorization.
 var (
-	kindNames = map[RoleKind][2]string{
+	kindNames = [...][2]string{
 		RoleKindPredefined: {"predefined", "PREDEFINED"},
 		RoleKindCustom:     {"custom", "CUSTOM"},
 	}
-	predefinedNames = map[PredefinedRole][2]string{
+	predefinedNames = [...][2]string{
 		RoleAdmin:     {"admin", "ADMIN"},
 		RoleMember:    {"member", "MEMBER"},
 		RoleReadOnly:  {"read-only", "READ_ONLY"},
 		RoleAnnotator: {"annotator", "ANNOTATOR"},
 	}
-	accountRoleNames = map[AccountRole][2]string{
+	accountRoleNames = [...][2]string{
 		AccountAdmin:     {"admin", "ADMIN"},
 		AccountMember:    {"member", "MEMBER"},
 		AccountAnnotator: {"annotator", "ANNOTATOR"},
@@ -64,42 +65,50 @@ var (
 )
 
 // parseEnum finds the value whose wire form is s, and the spelling s used.
-func parseEnum[E comparable](names map[E][2]string, s string) (E, Spelling, bool) {
-	for v, forms := range names {
-		for sp, form := range forms {
+// Index 0 of every table is the invalid zero value.
+func parseEnum[E ~uint8](names [][2]string, s string) (E, Spelling, bool) {
+	for v := 1; v < len(names); v++ {
+		for sp, form := range names[v] {
 			if form == s {
-				return v, Spelling(sp), true
+				return E(v), Spelling(sp), true
 			}
 		}
 	}
-	var zero E
-	return zero, 0, false
+	return 0, 0, false
 }
 
 // spell returns the wire form of v in spelling sp ("" for an invalid v).
-func spell[E comparable](names map[E][2]string, v E, sp Spelling) string {
+func spell[E ~uint8](names [][2]string, v E, sp Spelling) string {
+	if int(v) >= len(names) {
+		return ""
+	}
 	return names[v][sp&1]
+}
+
+// known reports whether v is a valid value of its enum.
+func known[E ~uint8](names [][2]string, v E) bool {
+	return v != 0 && int(v) < len(names)
 }
 
 // String returns the upper-case wire form, which is also the form the
 // policy input uses.
-func (k RoleKind) String() string { return spell(kindNames, k, SpellingUpper) }
+func (k RoleKind) String() string { return spell(kindNames[:], k, SpellingUpper) }
 
 // String returns the upper-case wire form, which is also the form the
 // policy input uses.
-func (r PredefinedRole) String() string { return spell(predefinedNames, r, SpellingUpper) }
+func (r PredefinedRole) String() string { return spell(predefinedNames[:], r, SpellingUpper) }
 
 // String returns the upper-case wire form, which is also the form the
 // policy input uses.
-func (r AccountRole) String() string { return spell(accountRoleNames, r, SpellingUpper) }
+func (r AccountRole) String() string { return spell(accountRoleNames[:], r, SpellingUpper) }
 
 // Valid reports whether r is one of the account roles.
-func (r AccountRole) Valid() bool { _, ok := accountRoleNames[r]; return ok }
+func (r AccountRole) Valid() bool { return known(accountRoleNames[:], r) }
 
 // ParseAccountRole parses an account role in either spelling. An unknown
 // value is an invalid_field *Error.
 func ParseAccountRole(s string) (AccountRole, error) {
-	r, _, ok := parseEnum(accountRoleNames, s)
+	r, _, ok := parseEnum[AccountRole](accountRoleNames[:], s)
 	if !ok {
 		return 0, ErrInvalidField.with("role", fmt.Sprintf("unknown account role %q", s))
 	}
@@ -172,7 +181,7 @@ func (r RoleAssignment) Canonical() RoleAssignment {
 func (r RoleAssignment) Validate() error {
 	switch r.Kind {
 	case RoleKindPredefined:
-		if _, ok := predefinedNames[r.Name]; !ok {
+		if !known(predefinedNames[:], r.Name) {
 			return ErrInvalidField.with("role.name", "a predefined role needs a known name")
 		}
 		if r.ID != "" {

@@ -107,7 +107,7 @@ func (w *wireRole) assignment(field string) (RoleAssignment, error) {
 	if w.Type == nil {
 		return RoleAssignment{}, ErrInvalidField.with(field+".type", field+".type is required")
 	}
-	kind, sp, ok := parseEnum(kindNames, *w.Type)
+	kind, sp, ok := parseEnum[RoleKind](kindNames[:], *w.Type)
 	if !ok {
 		return RoleAssignment{}, ErrInvalidField.with(field+".type", field+".type must be predefined or custom")
 	}
@@ -120,7 +120,7 @@ func (w *wireRole) assignment(field string) (RoleAssignment, error) {
 		if w.Name == nil {
 			return RoleAssignment{}, ErrInvalidField.with(field+".name", field+".name is required for a predefined role")
 		}
-		name, nameSp, ok := parseEnum(predefinedNames, *w.Name)
+		name, nameSp, ok := parseEnum[PredefinedRole](predefinedNames[:], *w.Name)
 		if !ok || nameSp != sp {
 			return RoleAssignment{}, ErrInvalidField.with(field+".name", field+".name is not a predefined role in the spelling of "+field+".type")
 		}
@@ -171,9 +171,9 @@ func (r RoleAssignment) MarshalJSON() ([]byte, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	w := wireRole{Type: ptr(spell(kindNames, r.Kind, r.Spelling))}
+	w := wireRole{Type: ptr(spell(kindNames[:], r.Kind, r.Spelling))}
 	if r.Kind == RoleKindPredefined {
-		w.Name = ptr(spell(predefinedNames, r.Name, r.Spelling))
+		w.Name = ptr(spell(predefinedNames[:], r.Name, r.Spelling))
 	} else {
 		w.ID = ptr(string(r.ID))
 		if r.DisplayName != "" {

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -39,6 +41,7 @@ var ErrMalformedDecision = errors.New("policy: decision is malformed")
 // use; build it once with New and share it.
 type Engine struct {
 	query rego.PreparedEvalQuery
+	cache *decisionCache // nil when decisions cannot be remembered
 	hook  func(context.Context, DecisionRecord)
 }
 
@@ -47,7 +50,7 @@ var _ membership.Authorizer = (*Engine)(nil)
 // New parses, compiles and prepares the policy: the default policy of
 // package rego, plus or instead of what the options add.
 func New(opts ...Option) (*Engine, error) {
-	cfg := config{defaultPolicy: true}
+	cfg := config{defaultPolicy: true, cacheSize: DefaultCacheSize}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
@@ -85,7 +88,11 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 	}
-	return &Engine{query: query, hook: cfg.hook}, nil
+	return &Engine{
+		query: query,
+		cache: newDecisionCache(analyse(compiler), cfg.cacheSize),
+		hook:  cfg.hook,
+	}, nil
 }
 
 // sources gathers the modules and the merged data document of cfg.
@@ -139,30 +146,61 @@ func defaultModules() ([]module, error) {
 
 // Decide evaluates the decision for facts. Any failure is a deny returned
 // together with an error that says why; the caller must not allow on error.
+//
+// A decision the engine has already made for facts that agree on every
+// input path the policy reads is answered from memory (see
+// WithDecisionCache); failures are never remembered.
 func (e *Engine) Decide(ctx context.Context, facts *membership.Facts) (membership.Decision, error) {
-	start := time.Now()
-	input := inputValue(facts)
-	d, err := e.evaluate(ctx, input)
+	var start time.Time
+	if e.hook != nil {
+		start = time.Now()
+	}
+	// OPA notices cancellation only in long evaluations; a request whose
+	// context is done gets no decision at all, remembered or not.
+	if err := ctx.Err(); err != nil {
+		return e.report(ctx, start, facts, membership.Decision{}, fmt.Errorf("policy: %w", err), false)
+	}
+	if e.cache == nil {
+		d, err := e.evaluate(ctx, inputValue(facts))
+		return e.report(ctx, start, facts, d, err, false)
+	}
+	buf := keyBuffers.Get().(*[]byte)
+	defer keyBuffers.Put(buf)
+	key := e.cache.key((*buf)[:0], facts)
+	*buf = key
+	if d, ok := e.cache.get(key); ok {
+		d.Violations = slices.Clone(d.Violations)
+		return e.report(ctx, start, facts, d, nil, true)
+	}
+	d, err := e.evaluate(ctx, inputValue(facts))
+	if err == nil {
+		e.cache.put(key, membership.Decision{Allow: d.Allow, Violations: slices.Clone(d.Violations)})
+	}
+	return e.report(ctx, start, facts, d, err, false)
+}
+
+// keyBuffers recycles the buffers decision keys are built in.
+var keyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// report hands the decision to the hook, if any, and returns it; a failure
+// is always a deny.
+func (e *Engine) report(ctx context.Context, start time.Time, facts *membership.Facts, d membership.Decision, err error, cached bool) (membership.Decision, error) {
 	if err != nil {
 		d = membership.Decision{}
 	}
 	if e.hook != nil {
 		e.hook(ctx, DecisionRecord{
-			InputDigest: digest(input),
+			InputDigest: digest(inputValue(facts)),
 			Decision:    d,
 			Err:         err,
 			Duration:    time.Since(start),
+			Cached:      cached,
 		})
 	}
 	return d, err
 }
 
 func (e *Engine) evaluate(ctx context.Context, input ast.Value) (membership.Decision, error) {
-	// OPA notices cancellation only in long evaluations; a request whose
-	// context is done gets no decision at all.
-	if err := ctx.Err(); err != nil {
-		return membership.Decision{}, fmt.Errorf("policy: %w", err)
-	}
 	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return membership.Decision{}, fmt.Errorf("policy: evaluating: %w", err)

@@ -15,6 +15,7 @@ type config struct {
 	modules       []module
 	data          []map[string]any
 	hook          func(context.Context, DecisionRecord)
+	cacheSize     int
 }
 
 type module struct{ name, source string }
@@ -47,6 +48,16 @@ func WithDecisionHook(hook func(context.Context, DecisionRecord)) Option {
 	return func(c *config) { c.hook = hook }
 }
 
+// WithDecisionCache sets how many decisions the engine remembers (default
+// DefaultCacheSize); 0 turns remembering off. A decision is remembered under
+// the values of only those input paths the compiled policy can read, found
+// by static analysis of its modules, and is valid for as long as the engine
+// lives, since its policy and data never change. A policy that calls a
+// nondeterministic builtin (time, randomness, network) is never remembered.
+func WithDecisionCache(size int) Option {
+	return func(c *config) { c.cacheSize = size }
+}
+
 // DecisionRecord is what a decision hook receives.
 type DecisionRecord struct {
 	// InputDigest is the hex SHA-256 of the input document as canonical
@@ -56,6 +67,8 @@ type DecisionRecord struct {
 	Decision membership.Decision
 	// Err is the evaluation failure, if any.
 	Err error
-	// Duration is the time the evaluation took.
+	// Duration is the time the decision took.
 	Duration time.Duration
+	// Cached is set when the decision was remembered, not evaluated.
+	Cached bool
 }
