@@ -17,7 +17,6 @@ const (
 const (
 	indexID        = "id"
 	indexSpaceUser = "space_user"
-	indexSpace     = "space"
 )
 
 func byField(field string) memdb.Indexer { return &memdb.StringFieldIndex{Field: field} }
@@ -41,7 +40,9 @@ func idTable(name string) *memdb.TableSchema {
 
 // schema stores every entity as a pointer to its membership type, indexed
 // by ID. Organization members are keyed by (organization, user) and space
-// members also by (space, user), the pair AddUserToSpace upserts on.
+// members also by (space, user), the pair AddUserToSpace upserts on, which
+// also lists a space's members (a prefix scan): every index costs memory
+// per membership, so there is no third.
 // go-memdb does not enforce uniqueness of a secondary index; the store does,
 // by writing space members only inside its single write transaction after
 // looking the pair up.
@@ -63,7 +64,6 @@ func schema() *memdb.DBSchema {
 			Indexes: map[string]*memdb.IndexSchema{
 				indexID:        {Name: indexID, Unique: true, Indexer: byField("ID")},
 				indexSpaceUser: {Name: indexSpaceUser, Unique: true, Indexer: byFields("SpaceID", "UserID")},
-				indexSpace:     {Name: indexSpace, Indexer: byField("SpaceID")},
 			},
 		},
 	}}

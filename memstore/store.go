@@ -137,7 +137,8 @@ func (s *Store) SpaceMembers(ctx context.Context, spaceID membership.ID) ([]memb
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	it, err := s.db.Txn(false).Get(tableSpaceMembers, indexSpace, string(spaceID))
+	// The empty user ID makes the prefix end exactly after the space ID.
+	it, err := s.db.Txn(false).Get(tableSpaceMembers, indexSpaceUser+"_prefix", string(spaceID), "")
 	if err != nil {
 		return nil, err
 	}

@@ -67,3 +67,24 @@ func TestPutRefusesInvalidIDs(t *testing.T) {
 		t.Error("PutOrganizationMember stored a member without a role")
 	}
 }
+
+// TestSpaceMembersOfOneSpaceOnly: one space's ID may be a prefix of
+// another's; listing the first must not list the second.
+func TestSpaceMembersOfOneSpaceOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := New()
+	short, long := membership.ID("QUJD"), membership.ID("QUJDRA==")
+	for _, space := range []membership.ID{short, long} {
+		if _, err := s.PutSpaceMember(ctx, space, id("User:1"), membership.Predefined(membership.RoleMember)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.SpaceMembers(ctx, short)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].SpaceID != short {
+		t.Errorf("SpaceMembers(%s) = %+v, want only its own member", short, got)
+	}
+}
