@@ -1,6 +1,7 @@
 package membership
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,11 +11,13 @@ import (
 type Code string
 
 // The error codes of SPEC sections 3 and 7, in the order in which the checks
-// that produce them run.
+// that produce them run, with two more for an HTTP transport's own routing.
 const (
 	CodeUnauthenticated         Code = "unauthenticated"
 	CodeBodyTooLarge            Code = "body_too_large"
 	CodeUnsupportedMediaType    Code = "unsupported_media_type"
+	CodeRouteNotFound           Code = "route_not_found"
+	CodeMethodNotAllowed        Code = "method_not_allowed"
 	CodeInvalidJSON             Code = "invalid_json"
 	CodeInvalidID               Code = "invalid_id"
 	CodeInvalidField            Code = "invalid_field"
@@ -35,6 +38,8 @@ const (
 // be modified.
 var (
 	ErrUnauthenticated         = class(CodeUnauthenticated, http.StatusUnauthorized, "Unauthenticated", "the caller is not authenticated")
+	ErrRouteNotFound           = class(CodeRouteNotFound, http.StatusNotFound, "Route not found", "no route matches the request")
+	ErrMethodNotAllowed        = class(CodeMethodNotAllowed, http.StatusMethodNotAllowed, "Method not allowed", "the route does not take this method")
 	ErrBodyTooLarge            = class(CodeBodyTooLarge, http.StatusRequestEntityTooLarge, "Request body too large", "the request body is too large")
 	ErrUnsupportedMediaType    = class(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "Unsupported media type", "the request body must be application/json")
 	ErrInvalidJSON             = class(CodeInvalidJSON, http.StatusBadRequest, "Invalid JSON", "the request body is not valid JSON of the expected types")
@@ -53,7 +58,7 @@ var (
 
 // sentinels indexes the classes by code, in check order.
 var sentinels = []*Error{
-	ErrUnauthenticated, ErrBodyTooLarge, ErrUnsupportedMediaType,
+	ErrUnauthenticated, ErrRouteNotFound, ErrMethodNotAllowed, ErrBodyTooLarge, ErrUnsupportedMediaType,
 	ErrInvalidJSON, ErrInvalidID, ErrInvalidField,
 	ErrSpaceNotFound, ErrForbidden, ErrUserNotFound, ErrRoleNotFound,
 	ErrUserNotInOrganization, ErrAnnotatorRoleRequired, ErrAnnotatorRoleNotAllowed,
@@ -103,6 +108,15 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code
 }
 
+// WithDetail returns a copy of e with its own detail, for a transport that
+// explains an occurrence of one of the classes itself. The detail is sent to
+// the client: it must hold no internal detail.
+func (e *Error) WithDetail(detail string) *Error {
+	c := *e
+	c.Detail = detail
+	return &c
+}
+
 // with returns a copy of the class e with its own detail and field.
 func (e *Error) with(field, detail string) *Error {
 	c := *e
@@ -128,10 +142,15 @@ func Unavailable(cause error) *Error {
 
 // asError turns any error into an *Error: an *Error is kept as it is, an
 // error that wraps one takes its class and keeps the whole chain as the
-// cause, and everything else is hidden behind 500 internal.
+// cause, a deadline that ran out is 503 unavailable (nothing was written,
+// and a retry may succeed), and everything else is hidden behind 500
+// internal.
 func asError(err error) *Error {
 	var e *Error
 	if !errors.As(err, &e) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return Unavailable(err)
+		}
 		return Internal(err)
 	}
 	if error(e) == err {

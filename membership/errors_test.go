@@ -36,7 +36,8 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 var allClasses = []*membership.Error{
-	membership.ErrUnauthenticated, membership.ErrBodyTooLarge, membership.ErrUnsupportedMediaType,
+	membership.ErrUnauthenticated, membership.ErrRouteNotFound, membership.ErrMethodNotAllowed,
+	membership.ErrBodyTooLarge, membership.ErrUnsupportedMediaType,
 	membership.ErrInvalidJSON, membership.ErrInvalidID, membership.ErrInvalidField,
 	membership.ErrSpaceNotFound, membership.ErrForbidden, membership.ErrUserNotFound, membership.ErrRoleNotFound,
 	membership.ErrUserNotInOrganization, membership.ErrAnnotatorRoleRequired, membership.ErrAnnotatorRoleNotAllowed,

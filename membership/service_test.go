@@ -368,6 +368,9 @@ func TestFailClosedOnStoreFailure(t *testing.T) {
 		{"store cancelled", func(ctx context.Context, _ membership.AddUserRequest, _ func(*membership.Facts) error) (membership.Membership, error) {
 			return membership.Membership{}, context.Canceled
 		}, membership.ErrInternal, context.Canceled},
+		{"store out of time", func(ctx context.Context, _ membership.AddUserRequest, _ func(*membership.Facts) error) (membership.Membership, error) {
+			return membership.Membership{}, fmt.Errorf("waiting for a connection: %w", context.DeadlineExceeded)
+		}, membership.ErrUnavailable, context.DeadlineExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
