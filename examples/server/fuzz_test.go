@@ -1,0 +1,74 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+	"github.com/spaceauthz/spaceauthz/membership/fixture"
+)
+
+// FuzzAddSpaceUser sends arbitrary space ids, Content-Types and bodies with
+// a valid key: every answer is a membership or a problem document of a
+// client error whose status matches, never a server error.
+func FuzzAddSpaceUser(f *testing.F) {
+	f.Add(spaceLLMEvals, "application/json", predefinedBody(userGrace, "PREDEFINED", "MEMBER"))
+	f.Add(spaceLLMEvals, "application/json", customBody(userGrace, "custom", roleBinder))
+	f.Add("U3BhY2U6+/+/", "application/json; charset=utf-8", `{"user_id":"VXNlcjr7/74=","role":{"type":"PREDEFINED","name":"ADMIN"}}`)
+	f.Add(spaceRedTeam, "application/json", `{"user_id":"VXNlcjoy","user_id":"VXNlcjoy"}`)
+	f.Add("..", "text/plain", `{`)
+	f.Add("", "application/json", `null`)
+
+	engine, err := sharedEngine()
+	if err != nil {
+		f.Fatal(err)
+	}
+	demo := fixture.Demo()
+	store, closeStore, err := openStore(f.Context(), demo)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer closeStore()
+	svc, err := membership.NewService(store, engine)
+	if err != nil {
+		f.Fatal(err)
+	}
+	auth, err := newAPIKeyAuthenticator(demo.APIKeys)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := newHandler(svc, auth, slog.New(slog.DiscardHandler), requestTimeout)
+
+	f.Fuzz(func(t *testing.T, spaceID, contentType, body string) {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.URL.Path = "/v2/spaces/" + spaceID + "/users"
+		req.URL.RawPath = usersPath(spaceID)
+		req.Header.Set("Authorization", "Bearer "+keyAdmin)
+		req.Header.Set("Content-Type", contentType)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+
+		if rec.Code == http.StatusOK {
+			var m wireMembership
+			if err := json.Unmarshal(rec.Body.Bytes(), &m, json.RejectUnknownMembers(true)); err != nil {
+				t.Fatalf("200 with a body that is not a membership: %v\n%s", err, rec.Body)
+			}
+			return
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != membership.ProblemContentType {
+			t.Fatalf("status %d with Content-Type %q", rec.Code, ct)
+		}
+		var p membership.Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p, json.RejectUnknownMembers(true)); err != nil {
+			t.Fatalf("status %d with a body that is not a problem document: %v\n%s", rec.Code, err, rec.Body)
+		}
+		if p.Status != rec.Code || rec.Code < 400 || rec.Code >= 500 {
+			t.Fatalf("status %d, problem %+v", rec.Code, p)
+		}
+	})
+}

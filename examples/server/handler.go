@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+// maxBodyBytes is the largest request body the server reads (SPEC section
+// 7); a larger one is answered 413 body_too_large.
+const maxBodyBytes = 64 << 10
+
+// newHandler returns the HTTP API of the server: the routes, and around them
+// panic recovery and the request log. Each add gets timeout to finish.
+//
+// Routes are ServeMux patterns, matched on the escaped path, so an ID that
+// contains "/" or "+" arrives percent-encoded in one path segment and
+// r.PathValue hands it over decoded.
+func newHandler(svc *membership.Service, auth *apiKeyAuthenticator, logger *slog.Logger, timeout time.Duration) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v2/spaces/{space_id}/users", requireAPIKey(auth, addSpaceUser(svc, timeout)))
+	mux.Handle("/v2/spaces/{space_id}/users", methodNotAllowed(http.MethodPost))
+	mux.HandleFunc("/", routeNotFound)
+	return logRequests(logger, recoverPanics(canonicalPaths(mux)))
+}
+
+// addSpaceUser serves POST /v2/spaces/{space_id}/users (SPEC section 3) for
+// an authenticated actor: the media type (415), the body size (413), then
+// checks 2 to 10 through membership.ParseAddUserRequest and
+// Service.AddUserToSpace, which gets timeout to finish (503 unavailable
+// after that).
+func addSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := requireJSON(r.Header); err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		body, err := readBody(w, r, maxBodyBytes)
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		req, err := membership.ParseAddUserRequest(actorFrom(r.Context()), r.PathValue("space_id"), body)
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		m, err := svc.AddUserToSpace(ctx, req)
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		if err := writeJSON(w, http.StatusOK, m); err != nil {
+			writeProblem(w, r, membership.Internal(fmt.Errorf("encode the membership: %w", err)))
+		}
+	})
+}
+
+// requireJSON reports a 415 unsupported_media_type *membership.Error unless
+// the Content-Type is application/json (any case, with optional parameters;
+// a charset, if given, must be UTF-8, the only encoding of JSON, RFC 8259).
+func requireJSON(h http.Header) error {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return membership.ErrUnsupportedMediaType.WithDetail("the Content-Type header is missing; the request body must be application/json")
+	}
+	mediaType, params, err := mime.ParseMediaType(ct)
+	if err != nil || mediaType != "application/json" {
+		return membership.ErrUnsupportedMediaType
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return membership.ErrUnsupportedMediaType.WithDetail("the request body must be application/json in UTF-8")
+	}
+	return nil
+}
+
+// readBody reads the whole request body, or reports a 413 body_too_large
+// *membership.Error when it is longer than limit bytes. A body announced as
+// too long is refused without being read.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := membership.ErrBodyTooLarge.WithDetail(fmt.Sprintf("the request body must not be larger than %d bytes", limit))
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(innermost(w), r.Body, limit))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, tooLarge
+		}
+		// The client went away or sent a broken body. If it is still there,
+		// it gets a 400: what arrived is not a JSON body.
+		return nil, membership.ErrInvalidJSON.WithDetail("the request body could not be read")
+	}
+	return body, nil
+}
+
+// innermost returns the connection's own ResponseWriter under the wrappers
+// of the middleware, so that http.MaxBytesReader can tell the server to close
+// the connection after a body that was too large.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
+}
+
+// canonicalPaths answers 404 for a path that is not in canonical form
+// (empty, "." or ".." segments, a trailing slash), where ServeMux would
+// redirect: an API route has one spelling. Like ServeMux, it looks at the
+// escaped path, in which "%2F" inside an ID is not a separator.
+func canonicalPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.EscapedPath(); p != "/" && path.Clean(p) != p {
+			routeNotFound(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics answers 500 internal with a problem document when a handler
+// panics, and logs the panic value through the request log.
+func recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			writeProblem(w, r, membership.Internal(fmt.Errorf("panic: %v", v)))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

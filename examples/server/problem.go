@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+// writeProblem answers the request with the problem document of err (SPEC
+// section 4) and notes the error for the request log.
+func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := membership.ProblemFor(err)
+	noteError(r.Context(), p.ErrorCode, err)
+	writeProblemDocument(w, p)
+}
+
+// writeProblemDocument writes p with its status and media type.
+func writeProblemDocument(w http.ResponseWriter, p membership.Problem) {
+	body, err := marshal(p)
+	if err != nil {
+		// A Problem is five strings and an int; it always marshals.
+		panic(err)
+	}
+	writeBody(w, p.Status, membership.ProblemContentType, body)
+}
+
+// routeNotFound answers every request that matches no route.
+func routeNotFound(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, membership.ErrRouteNotFound.WithDetail("no route matches "+r.Method+" "+r.URL.EscapedPath()))
+}
+
+// methodNotAllowed answers a request for a known route with a method the
+// route does not take.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeProblem(w, r, membership.ErrMethodNotAllowed.WithDetail("this route takes "+allow+", not "+r.Method))
+	})
+}
+
+// writeJSON answers with status and v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	body, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	writeBody(w, status, "application/json", body)
+	return nil
+}
+
+// marshal encodes v as one line of JSON. Answers are not HTML, so "<", ">"
+// and "&" are written as they are.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// writeBody writes a complete response. Answers are never cached: they
+// describe one write, or one caller's failure.
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(body) // a failed write is the client's loss; the status is logged
+}

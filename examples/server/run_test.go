@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"github.com/spaceauthz/spaceauthz/membership/fixture"
+)
+
+// running is a run of the program in this process.
+type running struct {
+	addr    string
+	records <-chan map[string]any // the log records after "listening"
+	done    <-chan error          // what run returned
+	stop    context.CancelFunc    // what SIGINT does
+}
+
+// startRun runs the program with args plus JSON logs, and waits until it
+// listens.
+func startRun(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	pr, pw := io.Pipe()
+	records := make(chan map[string]any, 100)
+	go func() {
+		defer close(records)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var rec map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+				rec = map[string]any{"unparsed": sc.Text()}
+			}
+			records <- rec
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, append(args, "-log-format", "json"), pw)
+		pw.Close()
+		done <- err
+	}()
+	for {
+		select {
+		case rec, ok := <-records:
+			if !ok {
+				t.Fatalf("run stopped before listening: %v", <-done)
+			}
+			if rec["msg"] == "listening" {
+				addr, _ := rec["addr"].(string)
+				return &running{addr: addr, records: records, done: done, stop: stop}
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("run did not log a listening address")
+		}
+	}
+}
+
+// post sends one add to the running program.
+func (r *running) post(t *testing.T, key, path, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+r.addr+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// messages drains the log after run has returned and lists the messages.
+func (r *running) messages() []string {
+	var msgs []string
+	for rec := range r.records {
+		msg, _ := rec["msg"].(string)
+		msgs = append(msgs, msg)
+	}
+	return msgs
+}
+
+func TestRunServesTheDemoAndStops(t *testing.T) {
+	t.Parallel()
+	r := startRun(t, "-addr", "127.0.0.1:0")
+	host, port, err := net.SplitHostPort(r.addr)
+	if err != nil || host != "127.0.0.1" || port == "0" {
+		t.Fatalf("listening address %q, want 127.0.0.1 and the port the system chose", r.addr)
+	}
+	if resp := r.post(t, keyAdmin, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "MEMBER")); resp.StatusCode != http.StatusOK {
+		t.Errorf("add as the demo admin: status %d, want 200", resp.StatusCode)
+	}
+	if resp := r.post(t, keyMember, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "ADMIN")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("add as a demo member: status %d, want 403", resp.StatusCode)
+	}
+
+	r.stop()
+	if err := <-r.done; err != nil {
+		t.Fatalf("run after a stop: %v", err)
+	}
+	msgs := strings.Join(r.messages(), ",")
+	if want := "request,request,shutting down,stopped"; msgs != want {
+		t.Errorf("log messages after listening: %s, want %s", msgs, want)
+	}
+}
+
+func TestRunServesAFixtureFile(t *testing.T) {
+	t.Parallel()
+	r := startRun(t, "-addr", "127.0.0.1:0", "-fixture", "testdata/reserved_chars.json")
+	if resp := r.post(t, "reserved-admin-key", usersPath("U3BhY2U6+/+/"), predefinedBody("VXNlcjr7/74=", "PREDEFINED", "MEMBER")); resp.StatusCode != http.StatusOK {
+		t.Errorf("add with the fixture's key: status %d, want 200", resp.StatusCode)
+	}
+	if resp := r.post(t, keyAdmin, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "MEMBER")); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("add with a demo key: status %d, want 401", resp.StatusCode)
+	}
+	r.stop()
+	if err := <-r.done; err != nil {
+		t.Fatalf("run after a stop: %v", err)
+	}
+}
+
+func TestRunRefuses(t *testing.T) {
+	t.Parallel()
+	var fixtureErr *fixture.Error
+	tests := []struct {
+		name  string
+		args  []string
+		check func(error) bool
+	}{
+		{"unknown flag", []string{"-port", "80"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"argument", []string{"serve"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"log format", []string{"-log-format", "xml"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"missing fixture", []string{"-fixture", "testdata/no_such_file.json"}, func(err error) bool { return errors.Is(err, fs.ErrNotExist) }},
+		{"invalid fixture", []string{"-fixture", "testdata/invalid_fixture.json"}, func(err error) bool { return errors.As(err, &fixtureErr) }},
+		{"bad address", []string{"-addr", "127.0.0.1:99999"}, func(err error) bool { return err != nil && !errors.Is(err, errUsage) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out strings.Builder
+			err := run(t.Context(), tc.args, &out)
+			if !tc.check(err) {
+				t.Errorf("run(%q) = %v", tc.args, err)
+			}
+		})
+	}
+
+	t.Run("help", func(t *testing.T) {
+		t.Parallel()
+		var out strings.Builder
+		if err := run(t.Context(), []string{"-h"}, &out); err != nil {
+			t.Errorf("run(-h) = %v, want nil", err)
+		}
+		if !strings.Contains(out.String(), "-fixture") {
+			t.Errorf("usage does not list -fixture:\n%s", out.String())
+		}
+	})
+}
+
+// TestServeFinishesInFlightRequests stops the server while a request is
+// in flight: serve stops accepting connections at once, waits for the
+// request to finish, and returns nil.
+func TestServeFinishesInFlightRequests(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}), make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		w.Write([]byte("finished"))
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	srv := newHTTPServer(h, logger)
+	shutdownBegun := make(chan struct{})
+	srv.RegisterOnShutdown(func() { close(shutdownBegun) }) // after the listener is closed
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, srv, ln, logger, time.Hour) }()
+
+	type result struct {
+		body string
+		err  error
+	}
+	answered := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String())
+		if err != nil {
+			answered <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answered <- result{string(b), err}
+	}()
+
+	<-started
+	stop() // as SIGINT does
+	<-shutdownBegun
+	if conn, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		conn.Close()
+		t.Error("a new connection was accepted during shutdown")
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("serve returned %v with a request in flight", err)
+	case <-answered:
+		t.Fatal("the request finished before it was released")
+	default:
+	}
+
+	close(release)
+	if got := <-answered; got.err != nil || got.body != "finished" {
+		t.Errorf("in-flight request: %q, %v; want it to finish", got.body, got.err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("serve = %v, want nil after a graceful shutdown", err)
+	}
+}
+
+// TestServeGivesUpAfterGrace stops the server while a request never
+// finishes: serve closes the connection after the grace period and says so.
+func TestServeGivesUpAfterGrace(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, newHTTPServer(h, logger), ln, logger, time.Millisecond) }()
+
+	failed := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String())
+		if err == nil {
+			resp.Body.Close()
+		}
+		failed <- err
+	}()
+	<-started
+	stop()
+	if err := <-served; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("serve = %v, want the grace period's deadline", err)
+	}
+	if err := <-failed; err == nil {
+		t.Error("the abandoned request got an answer")
+	}
+}
+
+func TestServeReportsAFailedListener(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	logger := slog.New(slog.DiscardHandler)
+	if err := serve(t.Context(), newHTTPServer(http.NotFoundHandler(), logger), ln, logger, time.Second); err == nil {
+		t.Error("serve on a closed listener = nil, want an error")
+	}
+}

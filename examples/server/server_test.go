@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-json-experiment/json"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+	"github.com/spaceauthz/spaceauthz/membership/fixture"
+	"github.com/spaceauthz/spaceauthz/memstore"
+	"github.com/spaceauthz/spaceauthz/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// The records of the demo fixture (fixture.Demo) that the tests use.
+const (
+	spaceLLMEvals   = "U3BhY2U6MQ==" // Research, public
+	spaceRedTeam    = "U3BhY2U6Mg==" // Research, private
+	spaceOtherEvals = "U3BhY2U6Mw==" // Other Research, in the other account
+	spaceMissing    = "U3BhY2U6OTk=" // Space:99, nowhere
+
+	userAda     = "VXNlcjox"     // account ADMIN
+	userGrace   = "VXNlcjoy"     // organization ADMIN
+	userLinus   = "VXNlcjoz"     // llm-evals ADMIN
+	userBarbara = "VXNlcjo0"     // llm-evals MEMBER
+	userAlan    = "VXNlcjo1"     // organization custom Binder
+	userAnn     = "VXNlcjo2"     // account ANNOTATOR, organization ANNOTATOR
+	userKen     = "VXNlcjo3"     // not in the organization
+	userEve     = "VXNlcjo4"     // the other account's ADMIN
+	userMissing = "VXNlcjo5OQ==" // User:99, nowhere
+
+	roleBinder   = "Um9sZTox"     // ROLE_BINDING_CREATE
+	roleReviewer = "Um9sZToy"     // PROJECT_READ
+	roleMissing  = "Um9sZTo5OQ==" // Role:99, nowhere
+
+	keyAdmin      = "demo-admin-key"
+	keyOrgAdmin   = "demo-org-admin-key"
+	keySpaceAdmin = "demo-space-admin-key"
+	keyMember     = "demo-member-key"
+	keyBinder     = "demo-binder-key"
+	keyOther      = "demo-other-account-key"
+)
+
+// sharedEngine compiles the default policy once for all tests; an Engine is
+// safe for concurrent use.
+var sharedEngine = sync.OnceValues(func() (*policy.Engine, error) { return policy.New() })
+
+// testServer is the server's handler on a fresh store, over real HTTP.
+type testServer struct {
+	*httptest.Server
+	fixture *fixture.Fixture
+	store   *memstore.Store
+	logs    *syncBuffer
+}
+
+// startServer serves newHandler over HTTP on loopback, on a store of its own
+// seeded from f (the demo fixture when f is nil).
+func startServer(t testing.TB, f *fixture.Fixture) *testServer {
+	t.Helper()
+	if f == nil {
+		f = fixture.Demo()
+	}
+	engine, err := sharedEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, closeStore, err := openStore(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeStore)
+	svc, err := membership.NewService(store, engine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := newAPIKeyAuthenticator(f.APIKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := new(syncBuffer)
+	srv := httptest.NewServer(newHandler(svc, auth, slog.New(slog.NewJSONHandler(logs, nil)), requestTimeout))
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, fixture: f, store: store.(*memstore.Store), logs: logs}
+}
+
+// loadFixture loads a fixture from testdata.
+func loadTestFixture(t testing.TB, name string) *fixture.Fixture {
+	t.Helper()
+	f, err := fixture.Load(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// call is one HTTP request to the server.
+type call struct {
+	method string // POST when empty
+	path   string // the escaped path; usersPath(spaceLLMEvals) when empty
+	key    string // the bearer API key; no Authorization header when empty
+	// header adds or, with an empty value, removes request headers.
+	// Content-Type is application/json unless header says otherwise.
+	header map[string]string
+	body   string
+	// chunked sends the body without a Content-Length.
+	chunked bool
+}
+
+// do sends c and returns the response, with its body read.
+func (s *testServer) do(t testing.TB, c call) (*http.Response, []byte) {
+	t.Helper()
+	if c.method == "" {
+		c.method = http.MethodPost
+	}
+	if c.path == "" {
+		c.path = usersPath(spaceLLMEvals)
+	}
+	var body io.Reader = strings.NewReader(c.body)
+	if c.chunked {
+		body = io.MultiReader(body) // hides the length
+	}
+	req, err := http.NewRequestWithContext(t.Context(), c.method, s.URL+c.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	for k, v := range c.header {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// memberships returns every membership of every space of the fixture.
+func (s *testServer) memberships(t testing.TB) []membership.Membership {
+	t.Helper()
+	var all []membership.Membership
+	for _, sp := range s.fixture.Spaces {
+		ms, err := s.store.SpaceMembers(context.Background(), sp.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ms...)
+	}
+	return all
+}
+
+// sortMemberships orders memberships for comparison.
+var sortMemberships = cmpopts.SortSlices(func(a, b membership.Membership) bool { return a.ID < b.ID })
+
+// usersPath is the path of POST /v2/spaces/{space_id}/users for spaceID,
+// escaped the way JavaScript's encodeURIComponent escapes it (the
+// @arizeai/ax-client does): "=", "+" and "/" are percent-encoded.
+func usersPath(spaceID string) string {
+	return "/v2/spaces/" + escapeComponent(spaceID) + "/users"
+}
+
+// escapeComponent percent-encodes every byte but the unreserved characters
+// of RFC 3986 and those encodeURIComponent keeps.
+func escapeComponent(s string) string {
+	const keep = "-_.!~*'()"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte("0123456789ABCDEF"[c>>4])
+		b.WriteByte("0123456789ABCDEF"[c&15])
+	}
+	return b.String()
+}
+
+// predefinedBody and customBody are request bodies of the endpoint.
+func predefinedBody(user, typ, name string) string {
+	return `{"user_id":"` + user + `","role":{"type":"` + typ + `","name":"` + name + `"}}`
+}
+
+func customBody(user, typ, id string) string {
+	return `{"user_id":"` + user + `","role":{"type":"` + typ + `","id":"` + id + `"}}`
+}
+
+// checkProblem checks that the response is a problem document of SPEC
+// section 4 for the error class code with the response's status, holding
+// exactly the five members, and compares the response with its golden file.
+func checkProblem(t testing.TB, resp *http.Response, body []byte, wantStatus int, wantCode membership.Code) {
+	t.Helper()
+	if resp.StatusCode != wantStatus {
+		t.Errorf("status = %d, want %d; body %s", resp.StatusCode, wantStatus, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != membership.ProblemContentType {
+		t.Errorf("Content-Type = %q, want %q", ct, membership.ProblemContentType)
+	}
+	var p membership.Problem
+	if err := json.Unmarshal(body, &p, json.RejectUnknownMembers(true)); err != nil {
+		t.Fatalf("the body is not a problem document: %v\n%s", err, body)
+	}
+	want := membership.Problem{
+		Type:      membership.ProblemTypePrefix + string(wantCode),
+		Title:     p.Title,
+		Status:    resp.StatusCode,
+		Detail:    p.Detail,
+		ErrorCode: wantCode,
+	}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("problem document (-want +got):\n%s", diff)
+	}
+	if p.Title == "" || p.Detail == "" {
+		t.Errorf("problem document without title or detail: %s", body)
+	}
+	checkGolden(t, renderResponse(resp, body))
+}
+
+// renderResponse renders the status, the headers that matter to a client,
+// and the body exactly as sent.
+func renderResponse(resp *http.Response, body []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(resp.Status + "\n")
+	for _, h := range []string{"Content-Type", "WWW-Authenticate", "Allow"} {
+		for _, v := range resp.Header.Values(h) {
+			b.WriteString(h + ": " + v + "\n")
+		}
+	}
+	b.WriteString("\n")
+	b.Write(body)
+	return b.Bytes()
+}
+
+// checkGolden compares got with testdata/golden/<test name>.golden, or
+// rewrites that file under -update.
+func checkGolden(t testing.TB, got []byte) {
+	t.Helper()
+	name := strings.TrimPrefix(t.Name(), "Test")
+	name = strings.NewReplacer("/", ".", " ", "_").Replace(name)
+	path := filepath.Join("testdata", "golden", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that a logger and a test may share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
