@@ -13,11 +13,8 @@ const (
 	tableSpaceMembers        = "space_members"
 )
 
-// Index names.
-const (
-	indexID        = "id"
-	indexSpaceUser = "space_user"
-)
+// indexID is the primary index of every table, as go-memdb requires.
+const indexID = "id"
 
 func byField(field string) memdb.Indexer { return &memdb.StringFieldIndex{Field: field} }
 
@@ -39,13 +36,12 @@ func idTable(name string) *memdb.TableSchema {
 }
 
 // schema stores every entity as a pointer to its membership type, indexed
-// by ID. Organization members are keyed by (organization, user) and space
-// members also by (space, user), the pair AddUserToSpace upserts on, which
-// also lists a space's members (a prefix scan): every index costs memory
-// per membership, so there is no third.
-// go-memdb does not enforce uniqueness of a secondary index; the store does,
-// by writing space members only inside its single write transaction after
-// looking the pair up.
+// by ID. Organization members are keyed by (organization, user), and space
+// members by (space, user): the pair AddUserToSpace upserts on, so that an
+// insert replaces the one membership of the pair, and a prefix scan lists a
+// space's members. Every index costs some 400 bytes per membership, so there
+// is no index by membership ID: nothing looks one up, and IDs of 128 random
+// bits do not repeat.
 func schema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		tableAccounts:      idTable(tableAccounts),
@@ -62,8 +58,7 @@ func schema() *memdb.DBSchema {
 		tableSpaceMembers: {
 			Name: tableSpaceMembers,
 			Indexes: map[string]*memdb.IndexSchema{
-				indexID:        {Name: indexID, Unique: true, Indexer: byField("ID")},
-				indexSpaceUser: {Name: indexSpaceUser, Unique: true, Indexer: byFields("SpaceID", "UserID")},
+				indexID: {Name: indexID, Unique: true, Indexer: byFields("SpaceID", "UserID")},
 			},
 		},
 	}}

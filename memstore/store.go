@@ -2,11 +2,12 @@
 // github.com/hashicorp/go-memdb, for a single process.
 //
 // Reads run on lock-free snapshots. AddUserToSpace checks optimistically: it
-// reads the facts from a snapshot and runs the policy without any lock, then
-// takes go-memdb's write lock, reads the facts again and writes only if they
-// are unchanged (records are immutable once stored, so "unchanged" is
-// pointer equality). After a few lost races it runs the check under the
-// write lock, so every add finishes.
+// reads the facts from a snapshot and runs the policy without any lock,
+// keeping go-memdb's watch channel of every lookup; then it takes the write
+// lock and writes only if none of those channels has closed, that is if no
+// commit has changed (or added) a record behind the facts. The locked part
+// is a handful of non-blocking channel reads and the insert. After a few
+// lost races it runs the check under the write lock, so every add finishes.
 //
 // Records are stored as given and never modified afterwards: the Facts a
 // check receives point into the store and must not be modified.
@@ -55,31 +56,37 @@ func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequ
 		if err := ctx.Err(); err != nil {
 			return membership.Membership{}, err
 		}
-		var seen *membership.Facts
+		var (
+			txn   *memdb.Txn
+			facts *membership.Facts
+			err   error
+		)
 		if attempt <= optimisticAttempts {
-			var err error
-			if seen, err = readFacts(s.db.Txn(false), req); err != nil {
+			// Check on a snapshot, without any lock; then, under the write
+			// lock, write only if no commit has touched what was read.
+			var watches watchSet
+			if facts, err = readFacts(s.db.Txn(false), req, &watches); err != nil {
 				return membership.Membership{}, err
 			}
-			if err := check(seen); err != nil {
-				return membership.Membership{}, err
-			}
-		}
-		txn := s.db.Txn(true)
-		facts, err := readFacts(txn, req)
-		if err != nil {
-			txn.Abort()
-			return membership.Membership{}, err
-		}
-		if seen == nil {
-			// Last resort: check under the write lock.
 			if err := check(facts); err != nil {
+				return membership.Membership{}, err
+			}
+			txn = s.db.Txn(true)
+			if watches.fired() {
+				txn.Abort()
+				continue
+			}
+		} else {
+			// Lost too many races: check under the write lock, where
+			// nothing can change.
+			txn = s.db.Txn(true)
+			if facts, err = readFacts(txn, req, nil); err == nil {
+				err = check(facts)
+			}
+			if err != nil {
 				txn.Abort()
 				return membership.Membership{}, err
 			}
-		} else if *facts != *seen {
-			txn.Abort()
-			continue
 		}
 		m, err := upsert(txn, facts)
 		if err == nil {
@@ -95,41 +102,26 @@ func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequ
 	}
 }
 
-// upsert writes the membership the facts ask for, inside txn.
+// upsert writes the membership the facts ask for, inside txn. The table's
+// primary key is (space, user), so the insert replaces the existing one.
 func upsert(txn *memdb.Txn, f *membership.Facts) (membership.Membership, error) {
 	role := f.Request.Role.Canonical()
+	m := &membership.Membership{ID: newMembershipID(), UserID: f.Request.UserID, SpaceID: f.Request.SpaceID, Role: role}
 	if f.Existing != nil {
 		if f.Existing.Role == role {
 			return *f.Existing, nil
 		}
-		updated := *f.Existing
-		updated.Role = role
-		return updated, txn.Insert(tableSpaceMembers, &updated)
+		m.ID = f.Existing.ID
 	}
-	id, err := newMembershipID(txn)
-	if err != nil {
-		return membership.Membership{}, err
-	}
-	created := &membership.Membership{ID: id, UserID: f.Request.UserID, SpaceID: f.Request.SpaceID, Role: role}
-	return *created, txn.Insert(tableSpaceMembers, created)
+	return *m, txn.Insert(tableSpaceMembers, m)
 }
 
-// newMembershipID returns a random 128-bit ID that no membership has.
-// Randomness, not a counter, keeps IDs unique across stores and restarts and
-// unguessable.
-func newMembershipID(txn *memdb.Txn) (membership.ID, error) {
+// newMembershipID returns a random 128-bit ID. Randomness, not a counter,
+// keeps IDs unique across stores and restarts, and unguessable.
+func newMembershipID() membership.ID {
 	var b [16]byte
-	for {
-		rand.Read(b[:])
-		id := membership.ID(base64.StdEncoding.EncodeToString(b[:]))
-		existing, err := txn.First(tableSpaceMembers, indexID, string(id))
-		if err != nil {
-			return "", err
-		}
-		if existing == nil {
-			return id, nil
-		}
-	}
+	rand.Read(b[:])
+	return membership.ID(base64.StdEncoding.EncodeToString(b[:]))
 }
 
 // SpaceMembers returns the memberships of a space, in no particular order.
@@ -138,7 +130,7 @@ func (s *Store) SpaceMembers(ctx context.Context, spaceID membership.ID) ([]memb
 		return nil, err
 	}
 	// The empty user ID makes the prefix end exactly after the space ID.
-	it, err := s.db.Txn(false).Get(tableSpaceMembers, indexSpaceUser+"_prefix", string(spaceID), "")
+	it, err := s.db.Txn(false).Get(tableSpaceMembers, indexID+"_prefix", string(spaceID), "")
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,14 @@ package memstore
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/spaceauthz/spaceauthz/membership"
+	"github.com/spaceauthz/spaceauthz/membership/fixture"
 	"github.com/spaceauthz/spaceauthz/membership/storetest"
 )
 
@@ -87,4 +92,41 @@ func TestSpaceMembersOfOneSpaceOnly(t *testing.T) {
 	if len(got) != 1 || got[0].SpaceID != short {
 		t.Errorf("SpaceMembers(%s) = %+v, want only its own member", short, got)
 	}
+}
+
+// TestImportMatchesSeed: Import writes what fixture.Seed writes.
+func TestImportMatchesSeed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	seeded, imported := New(), New()
+	if err := fixture.Seed(ctx, seeded, fixture.Demo()); err != nil {
+		t.Fatal(err)
+	}
+	if err := imported.Import(ctx, fixture.Demo()); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{tableAccounts, tableUsers, tableOrganizations, tableOrganizationMembers, tableSpaces, tableCustomRoles, tableSpaceMembers} {
+		want, got := dump(t, seeded, table), dump(t, imported, table)
+		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(membership.Membership{}, "ID")); diff != "" {
+			t.Errorf("%s (-seeded +imported):\n%s", table, diff)
+		}
+	}
+	bad := fixture.Demo()
+	bad.Users[0].AccountID = id("Account:none")
+	if err := New().Import(ctx, bad); !errors.Is(err, fixture.ErrMissingReference) {
+		t.Errorf("Import of an invalid fixture: %v, want ErrMissingReference", err)
+	}
+}
+
+func dump(t *testing.T, s *Store, table string) []any {
+	t.Helper()
+	it, err := s.db.Txn(false).Get(table, indexID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []any
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		out = append(out, obj)
+	}
+	return out
 }
