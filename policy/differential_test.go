@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"pgregory.net/rapid"
 
+	"github.com/spaceauthz/spaceauthz/internal/native"
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
@@ -54,7 +55,8 @@ violations contains {"code": "before_epoch", "rule": "clock"} if time.now_ns() <
 
 // TestDifferential: on random facts, the engine (with its decision cache,
 // over many calls) decides exactly as a plain, uncached OPA evaluation of
-// the same policy with the input as a Go map.
+// the same policy with the input as a Go map, and, on the default policy,
+// as the hand-written Go check of internal/native.
 func TestDifferential(t *testing.T) {
 	t.Parallel()
 	for _, rule := range extraRules {
@@ -85,6 +87,12 @@ func TestDifferential(t *testing.T) {
 					}
 					if diff := cmp.Diff(plainDecide(t, plain, f), sorted(got)); diff != "" {
 						t.Fatalf("engine and plain OPA disagree (-plain +engine):\n%s\ninput: %v", diff, InputDocument(f))
+					}
+					if rule.module != "" {
+						continue
+					}
+					if diff := cmp.Diff(sorted(native.Decide(f)), sorted(got)); diff != "" {
+						t.Fatalf("engine and the hand-written check disagree (-native +engine):\n%s\ninput: %v", diff, InputDocument(f))
 					}
 				}
 			})

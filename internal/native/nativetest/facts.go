@@ -1,0 +1,171 @@
+// Package nativetest draws membership.Facts for differential tests of the
+// default policy: native.Decide, the Rego engine of package policy and a
+// plain OPA evaluation must agree on every fact set it produces.
+//
+// The facts come from a small universe (two accounts, one or two of each
+// record, a handful of custom roles) so that IDs and accounts collide often
+// and every rule of the policy is hit both ways, including facts no Store
+// would produce (a record of another account, a custom role record whose id
+// is not the one asked for, a role that is not a role).
+package nativetest
+
+import (
+	"encoding/base64"
+	"math/rand/v2"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+// ID returns the ID of name, the standard base64 of its bytes, the way the
+// fixtures spell them ("User:1" is "VXNlcjox").
+func ID(name string) membership.ID {
+	return membership.ID(base64.StdEncoding.EncodeToString([]byte(name)))
+}
+
+// The universe. Account 1 is the actor's; account 2 holds what must never
+// count.
+var (
+	Account      = ID("Account:1")
+	OtherAccount = ID("Account:2")
+
+	Organization        = &membership.Organization{ID: ID("Org:1"), AccountID: Account, Name: "Research"}
+	ForeignOrganization = &membership.Organization{ID: ID("Org:2"), AccountID: OtherAccount, Name: "Elsewhere"}
+
+	Space        = &membership.Space{ID: ID("Space:1"), OrganizationID: Organization.ID, Name: "llm-evals"}
+	PrivateSpace = &membership.Space{ID: ID("Space:1"), OrganizationID: Organization.ID, Name: "llm-evals", IsPrivate: true}
+	ForeignSpace = &membership.Space{ID: ID("Space:2"), OrganizationID: ForeignOrganization.ID, Name: "theirs"}
+
+	// Binder grants ROLE_BINDING_CREATE, Reader does not, ForeignBinder
+	// would but lies in the other account.
+	Binder        = &membership.CustomRole{ID: ID("Role:1"), AccountID: Account, Name: "Binder", Permissions: []membership.Permission{membership.PermissionRoleBindingCreate}}
+	Reader        = &membership.CustomRole{ID: ID("Role:2"), AccountID: Account, Name: "Reader", Permissions: []membership.Permission{"PROJECT_READ", membership.PermissionRoleBindingRead}}
+	ForeignBinder = &membership.CustomRole{ID: ID("Role:3"), AccountID: OtherAccount, Name: "Binder", Permissions: []membership.Permission{membership.PermissionRoleBindingCreate}}
+
+	// Actor is an account MEMBER, Target an account MEMBER who is a MEMBER
+	// of the organization.
+	Actor  = &membership.User{ID: ID("User:1"), AccountID: Account, Name: "Ada", Email: "ada@example.com", Role: membership.AccountMember}
+	Target = &membership.User{ID: ID("User:2"), AccountID: Account, Name: "Bob", Email: "bob@example.com", Role: membership.AccountMember}
+)
+
+// Held returns the grant of a custom role record as someone holds it.
+func Held(r *membership.CustomRole) membership.Grant {
+	return membership.Grant{Role: membership.Custom(r.ID), CustomRole: r}
+}
+
+// Predefined returns the grant of a predefined role.
+func Predefined(name membership.PredefinedRole) membership.Grant {
+	return membership.Grant{Role: membership.Predefined(name)}
+}
+
+// Base returns the facts of Actor asking to give Target the predefined
+// MEMBER role in Space while holding no role at all: denied, since the
+// actor can neither read the space nor administer it. Each call returns a
+// fresh value; the records it points to are shared and must not be
+// modified.
+func Base() *membership.Facts {
+	return &membership.Facts{
+		Request: membership.AddUserRequest{
+			Actor: Actor.ID, SpaceID: Space.ID, UserID: Target.ID,
+			Role: membership.Predefined(membership.RoleMember),
+		},
+		Actor:                  Actor,
+		Space:                  Space,
+		Organization:           Organization,
+		Target:                 Target,
+		TargetOrganizationRole: Predefined(membership.RoleMember),
+	}
+}
+
+// Allowed returns Base with the actor a predefined ADMIN of the space:
+// every check passes.
+func Allowed() *membership.Facts {
+	f := Base()
+	f.ActorSpaceRole = Predefined(membership.RoleAdmin)
+	return f
+}
+
+// Random returns Allowed with each of its facts redrawn from the universe
+// with probability one half. About one fact set in twenty is an allow.
+func Random(r *rand.Rand) *membership.Facts {
+	f := Allowed()
+	redraw := func() bool { return r.IntN(2) == 0 }
+	if redraw() {
+		f.Actor = pick(r, nil, Actor, user(Actor, OtherAccount, membership.AccountMember),
+			user(Actor, Account, membership.AccountAdmin), user(Actor, Account, membership.AccountAnnotator),
+			user(Actor, Account, 0))
+	}
+	if redraw() {
+		f.Space = pick(r, nil, Space, PrivateSpace, ForeignSpace)
+	}
+	if redraw() {
+		f.Organization = pick(r, nil, Organization, ForeignOrganization,
+			&membership.Organization{ID: Organization.ID, AccountID: OtherAccount, Name: "Impostor"})
+	}
+	if redraw() {
+		f.ActorOrganizationRole = grant(r)
+	}
+	if redraw() {
+		f.ActorSpaceRole = grant(r)
+	}
+	if redraw() {
+		f.Target = pick(r, nil, Target, user(Target, OtherAccount, membership.AccountMember),
+			user(Target, Account, membership.AccountAdmin), user(Target, Account, membership.AccountAnnotator),
+			user(Target, Account, 0))
+	}
+	if redraw() {
+		f.TargetOrganizationRole = grant(r)
+	}
+	if redraw() {
+		f.Request.Role = role(r)
+	}
+	if f.Request.Role.Kind == membership.RoleKindCustom {
+		f.CustomRole = pick(r, nil, Binder, Reader, ForeignBinder)
+	}
+	if redraw() {
+		f.Existing = &membership.Membership{ID: ID("Membership:1"), UserID: Target.ID, SpaceID: Space.ID, Role: role(r)}
+	}
+	return f
+}
+
+func pick[T any](r *rand.Rand, choices ...T) T { return choices[r.IntN(len(choices))] }
+
+func user(u *membership.User, account membership.ID, role membership.AccountRole) *membership.User {
+	c := *u
+	c.AccountID, c.Role = account, role
+	return &c
+}
+
+// role draws a role assignment: mostly well formed, sometimes a role the
+// policy does not know.
+func role(r *rand.Rand) membership.RoleAssignment {
+	switch r.IntN(12) {
+	case 0:
+		return membership.RoleAssignment{} // no role at all
+	case 1:
+		return membership.RoleAssignment{Kind: 3, Name: membership.RoleAdmin} // an unknown kind
+	case 2:
+		return membership.Predefined(membership.PredefinedRole(r.IntN(2) * 9)) // an unknown name
+	case 3, 4, 5, 6, 7:
+		return membership.Custom(pick(r, Binder, Reader, ForeignBinder).ID)
+	default:
+		return membership.Predefined(membership.PredefinedRole(1 + r.IntN(4)))
+	}
+}
+
+// grant draws a role someone holds, including a custom role whose record
+// is missing, of another account or of another id.
+func grant(r *rand.Rand) membership.Grant {
+	g := membership.Grant{Role: role(r)}
+	if g.Role.Kind == membership.RoleKindCustom {
+		g.CustomRole = pick(r, nil, Binder, Reader, ForeignBinder)
+		if r.IntN(2) == 0 {
+			// Mostly the record that the role names, as a Store reports it.
+			for _, c := range []*membership.CustomRole{Binder, Reader, ForeignBinder} {
+				if c.ID == g.Role.ID {
+					g.CustomRole = c
+				}
+			}
+		}
+	}
+	return g
+}
