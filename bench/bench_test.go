@@ -29,6 +29,7 @@ func BenchmarkAddUserToSpace(b *testing.B) {
 	for _, n := range storeSizes() {
 		b.Run("memstore-"+sizeName(n), benchAddUserToSpace(n))
 	}
+	b.Run("pgstore", benchAddUserToSpacePgstore)
 }
 
 // BenchmarkAddUserToSpaceParallel compares throughput under -cpu 1,2.

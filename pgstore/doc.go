@@ -1,0 +1,124 @@
+// Package pgstore is a membership.Store on PostgreSQL, through
+// github.com/jackc/pgx/v5, for services that run as more than one process
+// on one database. It also implements fixture.Seeder, and SpaceMembers, so
+// that fixture.Seed and the conformance suite of package storetest work on
+// it.
+//
+// Open connects (Store owns the pool), New wraps a pool the host owns,
+// Migrate creates or updates the schema, Close closes what Open opened:
+//
+//	store, err := pgstore.Open(ctx, "postgres://app@db.internal/app?search_path=spaceauthz")
+//	...
+//	defer store.Close()
+//	if err := store.Migrate(ctx); err != nil { ... }
+//	svc, err := membership.NewService(store, engine)
+//
+// A Store is safe for concurrent use by any number of goroutines, and any
+// number of Stores, in one process or in many, may work on one database:
+// every guarantee below holds between replicas, because it is the
+// database's.
+//
+// # Schema
+//
+// The schema is a sequence of SQL migrations embedded in the package
+// (migrations/NNNN_name.sql), applied by Migrate in the schema that the
+// connections' search_path selects and recorded in table
+// pgstore_migrations. Migrate is idempotent and safe to run from several
+// replicas at once; a database with a newer schema than the package knows is
+// refused. There is one table per record of SPEC section 2: accounts,
+// users, organizations, custom_roles (permissions as a TEXT[] array),
+// organization_members, spaces and space_members. IDs are the opaque base64
+// strings, as TEXT; enum values are stored in their upper-case spelling.
+//
+// The schema holds the rules a database can hold on its own:
+//
+//   - one membership per (space, user): UNIQUE (space_id, user_id);
+//   - account scoping: users, organizations and custom roles carry their
+//     account_id, and organization members, spaces and space members carry
+//     the account of the records they join, with every reference to a user,
+//     organization, space or (for space members) custom role made through
+//     (account_id, id), so that no membership or space can cross accounts,
+//     whoever writes it;
+//   - a role is either predefined (a CHECKed name) or custom, never both.
+//
+// The Seeder writes therefore need what a record refers to to exist
+// (fixture.Seed writes in that order), and a write that crosses accounts
+// fails with the foreign key violation. An organization member's custom role
+// has no foreign key, so that the facts can report a grant of a role that
+// no longer exists, as the membership.Facts contract allows.
+//
+// # Atomicity
+//
+// UpsertMembership runs one REPEATABLE READ transaction in two round trips
+// (pgx batches, pipelined): BEGIN and one SELECT that gathers every fact
+// with LEFT JOINs; then, after check returned nil with no lock held, the
+// row locks on every record behind the facts (SELECT ... FOR SHARE; the
+// membership to change FOR NO KEY UPDATE), the INSERT ... ON CONFLICT
+// (space_id, user_id) DO UPDATE, and COMMIT. In REPEATABLE READ a lock on a
+// row that changed after the facts were read fails with SQLSTATE 40001,
+// and a change that comes after the lock waits for the commit: the write
+// commits only on facts that are still current, and a demotion, a user
+// leaving the organization or an account role turning ANNOTATOR that
+// commits before the write makes the add start again on fresh facts and
+// call check again. Lost races (40001, 40P01) are retried up to
+// WithMaxRetries times with jittered exponential backoff (WithRetryBackoff).
+// A denied add costs the first round trip and a ROLLBACK. The first add on
+// a connection also prepares its statements, one more round trip per batch.
+//
+// SERIALIZABLE is not used, because it would not be enough: PostgreSQL's
+// serializable snapshot isolation lets an add whose facts were read before
+// a demotion commit after it (ordering the add first is serializable), which
+// the membership.Store contract forbids; and it would abort concurrent adds
+// to one space on shared index pages. The row locks give the guarantee, the
+// snapshot gives the 40001.
+//
+// # Errors
+//
+// check's error is returned unchanged. A lost connection, a pool without a
+// free connection for WithAcquireTimeout, a server that is shutting down,
+// overloaded or timing a statement out, and retries spent are errors that
+// wrap membership.ErrUnavailable (the service answers 503). A done context
+// gives an error that wraps the context's. Other errors (a constraint
+// violation, a schema that was not migrated) are returned wrapped, as
+// internal errors. Nothing is written on any failure, except that a
+// connection lost while COMMIT is in flight leaves the outcome unknown; the
+// add is idempotent, so it can be retried.
+//
+// # Portability
+//
+// The SQL is written to run unchanged on CockroachDB and YugabyteDB, the
+// distributed engines that speak PostgreSQL's protocol and dialect: TEXT,
+// BOOLEAN and TEXT[] columns, composite foreign keys, no sequences (IDs are
+// random 128-bit values made in Go, which also spreads writes over ranges),
+// no triggers, no stored procedures, no advisory locks. Where PostgreSQL's
+// dialect is needed, the form chosen is one those engines implement, with
+// these caveats (only PostgreSQL is tested):
+//
+//   - INSERT ... ON CONFLICT ... DO UPDATE ... excluded: PostgreSQL syntax,
+//     implemented by CockroachDB and YugabyteDB; there is no portable
+//     upsert in standard SQL that they all run (MERGE is missing from
+//     CockroachDB).
+//   - SELECT ... FOR SHARE and FOR NO KEY UPDATE: CockroachDB ignores FOR
+//     SHARE under SERIALIZABLE unless enable_shared_locking_for_serializable
+//     is on, and an add would then not see a demotion committed during its
+//     check; set it for the store's connections (ALTER ROLE ... SET, or
+//     options=-c enable_shared_locking_for_serializable=on, URL-encoded, in
+//     the DSN). CockroachDB takes FOR NO KEY UPDATE as FOR UPDATE.
+//   - BEGIN ISOLATION LEVEL REPEATABLE READ: YugabyteDB runs it as snapshot
+//     isolation, like PostgreSQL. CockroachDB runs it as SERIALIZABLE
+//     unless its repeatable-read isolation is enabled; with the shared locks
+//     above, a lock on a row written after the transaction's read timestamp
+//     forces a refresh that fails with 40001, which is retried as here.
+//   - TEXT[] for a custom role's permissions: both support arrays of
+//     strings; pgstore only stores and returns them, never queries into them.
+//   - Migrations run their DDL inside a transaction. CockroachDB and
+//     YugabyteDB limit transactional DDL (a failed migration may have to be
+//     cleaned up by hand there); run Migrate once per deploy rather than from
+//     every replica at once.
+//   - search_path as a startup parameter, to give the store a schema of its
+//     own: PostgreSQL and YugabyteDB take it from the DSN
+//     (?search_path=...); CockroachDB from options=-c search_path=...
+//
+// The retry codes 40001 and 40P01 are the ones all three use for a
+// transaction that must be retried.
+package pgstore

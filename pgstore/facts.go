@@ -1,0 +1,242 @@
+package pgstore
+
+import (
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+// factsQuery reads every record behind the Facts of one add in one
+// statement, looking records up by ID alone as memstore does: the space's
+// organization and the grants in it only when the space exists, the
+// requested custom role only when $4 (the role ID, NULL for a predefined
+// role) is set. It returns exactly one row, with NULLs for what is missing.
+const factsQuery = `SELECT
+    actor.id, actor.account_id, actor.name, actor.email, actor.role,
+    target.id, target.account_id, target.name, target.email, target.role,
+    sp.id, sp.organization_id, sp.name, sp.is_private,
+    org.id, org.account_id, org.name,
+    actor_org.predefined_role, actor_org.custom_role_id,
+    actor_org_role.id, actor_org_role.account_id, actor_org_role.name, actor_org_role.permissions,
+    actor_space.predefined_role, actor_space.custom_role_id,
+    actor_space_role.id, actor_space_role.account_id, actor_space_role.name, actor_space_role.permissions,
+    target_org.predefined_role, target_org.custom_role_id,
+    target_org_role.id, target_org_role.account_id, target_org_role.name, target_org_role.permissions,
+    existing.id, existing.predefined_role, existing.custom_role_id,
+    requested.id, requested.account_id, requested.name, requested.permissions
+FROM (VALUES (1)) AS request (one)
+LEFT JOIN users AS actor ON actor.id = $1
+LEFT JOIN users AS target ON target.id = $2
+LEFT JOIN spaces AS sp ON sp.id = $3
+LEFT JOIN organizations AS org ON org.id = sp.organization_id
+LEFT JOIN organization_members AS actor_org
+    ON actor_org.organization_id = sp.organization_id AND actor_org.user_id = $1
+LEFT JOIN custom_roles AS actor_org_role ON actor_org_role.id = actor_org.custom_role_id
+LEFT JOIN space_members AS actor_space ON actor_space.space_id = sp.id AND actor_space.user_id = $1
+LEFT JOIN custom_roles AS actor_space_role ON actor_space_role.id = actor_space.custom_role_id
+LEFT JOIN organization_members AS target_org
+    ON target_org.organization_id = sp.organization_id AND target_org.user_id = $2
+LEFT JOIN custom_roles AS target_org_role ON target_org_role.id = target_org.custom_role_id
+LEFT JOIN space_members AS existing ON existing.space_id = sp.id AND existing.user_id = $2
+LEFT JOIN custom_roles AS requested ON requested.id = $4`
+
+// factsArgs are the arguments of factsQuery for req.
+func factsArgs(req membership.AddUserRequest) []any {
+	var roleID any // NULL: a predefined role names no custom role
+	if req.Role.Kind == membership.RoleKindCustom {
+		roleID = string(req.Role.ID)
+	}
+	return []any{string(req.Actor), string(req.UserID), string(req.SpaceID), roleID}
+}
+
+// The row of factsQuery, column by column.
+type (
+	userColumns struct {
+		id, accountID, name, email, role pgtype.Text
+	}
+	customRoleColumns struct {
+		id, accountID, name pgtype.Text
+		permissions         []string
+	}
+	roleColumns struct {
+		predefined, customID pgtype.Text
+	}
+	grantColumns struct {
+		role       roleColumns
+		customRole customRoleColumns
+	}
+	factsRow struct {
+		actor, target userColumns
+		space         struct {
+			id, organizationID, name pgtype.Text
+			isPrivate                pgtype.Bool
+		}
+		organization struct{ id, accountID, name pgtype.Text }
+		actorOrg     grantColumns
+		actorSpace   grantColumns
+		targetOrg    grantColumns
+		existing     struct {
+			id   pgtype.Text
+			role roleColumns
+		}
+		requested customRoleColumns
+	}
+)
+
+func (u *userColumns) dest() []any {
+	return []any{&u.id, &u.accountID, &u.name, &u.email, &u.role}
+}
+
+func (r *customRoleColumns) dest() []any {
+	return []any{&r.id, &r.accountID, &r.name, &r.permissions}
+}
+
+func (g *grantColumns) dest() []any {
+	return append([]any{&g.role.predefined, &g.role.customID}, g.customRole.dest()...)
+}
+
+// scanFacts reads the row of factsQuery into Facts for req.
+func scanFacts(row pgx.Row, req membership.AddUserRequest) (*membership.Facts, error) {
+	var r factsRow
+	dest := make([]any, 0, 42)
+	dest = append(dest, r.actor.dest()...)
+	dest = append(dest, r.target.dest()...)
+	dest = append(dest, &r.space.id, &r.space.organizationID, &r.space.name, &r.space.isPrivate)
+	dest = append(dest, &r.organization.id, &r.organization.accountID, &r.organization.name)
+	dest = append(dest, r.actorOrg.dest()...)
+	dest = append(dest, r.actorSpace.dest()...)
+	dest = append(dest, r.targetOrg.dest()...)
+	dest = append(dest, &r.existing.id, &r.existing.role.predefined, &r.existing.role.customID)
+	dest = append(dest, r.requested.dest()...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+
+	f := &membership.Facts{Request: req}
+	var err error
+	if f.Actor, err = r.actor.user(); err != nil {
+		return nil, err
+	}
+	if f.Target, err = r.target.user(); err != nil {
+		return nil, err
+	}
+	if r.space.id.Valid {
+		f.Space = &membership.Space{
+			ID:             membership.ID(r.space.id.String),
+			OrganizationID: membership.ID(r.space.organizationID.String),
+			Name:           r.space.name.String,
+			IsPrivate:      r.space.isPrivate.Bool,
+		}
+	}
+	if r.organization.id.Valid {
+		f.Organization = &membership.Organization{
+			ID:        membership.ID(r.organization.id.String),
+			AccountID: membership.ID(r.organization.accountID.String),
+			Name:      r.organization.name.String,
+		}
+	}
+	for _, g := range []struct {
+		to   *membership.Grant
+		from *grantColumns
+	}{
+		{&f.ActorOrganizationRole, &r.actorOrg},
+		{&f.ActorSpaceRole, &r.actorSpace},
+		{&f.TargetOrganizationRole, &r.targetOrg},
+	} {
+		if *g.to, err = g.from.grant(); err != nil {
+			return nil, err
+		}
+	}
+	if r.existing.id.Valid {
+		role, err := r.existing.role.assignment()
+		if err != nil {
+			return nil, err
+		}
+		f.Existing = &membership.Membership{ID: membership.ID(r.existing.id.String), UserID: req.UserID, SpaceID: req.SpaceID, Role: role}
+	}
+	f.CustomRole = r.requested.customRole()
+	return f, nil
+}
+
+func (u *userColumns) user() (*membership.User, error) {
+	if !u.id.Valid {
+		return nil, nil
+	}
+	role, err := membership.ParseAccountRole(u.role.String)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: user %s has the account role %q: %w", u.id.String, u.role.String, err)
+	}
+	return &membership.User{
+		ID:        membership.ID(u.id.String),
+		AccountID: membership.ID(u.accountID.String),
+		Name:      u.name.String,
+		Email:     u.email.String,
+		Role:      role,
+	}, nil
+}
+
+// customRole returns the role, or nil if it was not found. Empty
+// permissions are nil, as memstore keeps them.
+func (r *customRoleColumns) customRole() *membership.CustomRole {
+	if !r.id.Valid {
+		return nil
+	}
+	c := &membership.CustomRole{
+		ID:        membership.ID(r.id.String),
+		AccountID: membership.ID(r.accountID.String),
+		Name:      r.name.String,
+	}
+	if len(r.permissions) > 0 {
+		c.Permissions = make([]membership.Permission, len(r.permissions))
+		for i, p := range r.permissions {
+			c.Permissions[i] = membership.Permission(p)
+		}
+	}
+	return c
+}
+
+// grant returns the zero Grant when the role columns are NULL (no
+// membership).
+func (g *grantColumns) grant() (membership.Grant, error) {
+	if !g.role.predefined.Valid && !g.role.customID.Valid {
+		return membership.Grant{}, nil
+	}
+	role, err := g.role.assignment()
+	if err != nil {
+		return membership.Grant{}, err
+	}
+	return membership.Grant{Role: role, CustomRole: g.customRole.customRole()}, nil
+}
+
+func (c roleColumns) assignment() (membership.RoleAssignment, error) {
+	if c.customID.Valid {
+		return membership.Custom(membership.ID(c.customID.String)), nil
+	}
+	name, ok := predefinedRoles[c.predefined.String]
+	if !ok {
+		return membership.RoleAssignment{}, fmt.Errorf("pgstore: unknown predefined role %q", c.predefined.String)
+	}
+	return membership.Predefined(name), nil
+}
+
+// predefinedRoles maps the stored names (the upper-case spelling, as
+// PredefinedRole.String writes them) back to the roles.
+var predefinedRoles = func() map[string]membership.PredefinedRole {
+	m := map[string]membership.PredefinedRole{}
+	for _, r := range []membership.PredefinedRole{membership.RoleAdmin, membership.RoleMember, membership.RoleReadOnly, membership.RoleAnnotator} {
+		m[r.String()] = r
+	}
+	return m
+}()
+
+// roleArgs are the (predefined_role, custom_role_id) column values of a
+// canonical role.
+func roleArgs(r membership.RoleAssignment) (predefined, customID any) {
+	if r.Kind == membership.RoleKindCustom {
+		return nil, string(r.ID)
+	}
+	return r.Name.String(), nil
+}

@@ -1,0 +1,141 @@
+package pgstore
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/spaceauthz/spaceauthz/membership"
+)
+
+// roundTrips counts the round trips of the connections it dials, in two
+// ways: the requests pgx makes (Query, Exec and SendBatch, seen by its
+// tracer interfaces) and the exchanges on the wire (a write after a read
+// starts a new one), which also counts what pgx does on its own, such as
+// preparing statements.
+type roundTrips struct {
+	mu       sync.Mutex
+	requests int
+	wire     int
+}
+
+func (r *roundTrips) reset() (requests, wire int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	requests, wire = r.requests, r.wire
+	r.requests, r.wire = 0, 0
+	return requests, wire
+}
+
+func (r *roundTrips) request() {
+	r.mu.Lock()
+	r.requests++
+	r.mu.Unlock()
+}
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	r.request()
+	return ctx
+}
+
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.request()
+	return ctx
+}
+
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// countingConn reports to its roundTrips each write that follows a read.
+type countingConn struct {
+	net.Conn
+	trips   *roundTrips
+	reading bool
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	c.reading = true
+	return c.Conn.Read(p)
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	if c.reading {
+		c.trips.mu.Lock()
+		c.trips.wire++
+		c.trips.mu.Unlock()
+		c.reading = false
+	}
+	return c.Conn.Write(p)
+}
+
+// TestRoundTrips counts the round trips of an add on a connection that has
+// served one before (pgx prepares each statement once per connection, one
+// extra round trip the first time).
+func TestRoundTrips(t *testing.T) {
+	t.Parallel()
+	cfg := newSchema(t)
+	trips := &roundTrips{}
+	cfg.MaxConns = 1 // every operation on the same, warm connection
+	cfg.ConnConfig.Tracer = trips
+	dial := cfg.ConnConfig.DialFunc
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		// The first write of the startup message starts the count.
+		return &countingConn{Conn: conn, trips: trips, reading: true}, nil
+	}
+	// No ping of idle connections: the adds below follow each other
+	// closely, but a slow machine must not turn a ping into a round trip.
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	s := migratedStore(t, newPool(t, cfg))
+	w := seedWorld(t, s)
+	ctx := context.Background()
+	deny := func(*membership.Facts) error { return errDenied }
+
+	// The cases run twice, on different users: the first pass prepares
+	// the statements on the connection, the second is counted.
+	for pass, users := range [][]membership.ID{w.members[:3], w.members[3:6]} {
+		for _, tc := range []struct {
+			name  string
+			req   membership.AddUserRequest
+			check func(*membership.Facts) error
+		}{
+			{"new membership", w.request(users[0], membership.Predefined(membership.RoleMember)), allow},
+			{"role change", w.request(users[0], membership.Predefined(membership.RoleReadOnly)), allow},
+			{"unchanged role", w.request(users[0], membership.Predefined(membership.RoleReadOnly)), allow},
+			{"custom role", w.request(users[1], membership.Custom(w.role.ID)), allow},
+			{"denied", w.request(users[2], membership.Predefined(membership.RoleMember)), deny},
+		} {
+			trips.reset()
+			if _, err := s.UpsertMembership(ctx, tc.req, tc.check); err != nil && err != errDenied {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			requests, wire := trips.reset()
+			if pass == 0 {
+				continue
+			}
+			t.Logf("%s: %d round trips (%d pgx requests)", tc.name, wire, requests)
+			if requests > 2 || wire > 2 {
+				t.Errorf("%s: %d round trips on the wire, %d pgx requests; want at most 2", tc.name, wire, requests)
+			}
+		}
+	}
+
+	// The first add on a new connection prepares its statements.
+	cfg2 := cfg.Copy()
+	cold := migratedStore(t, newPool(t, cfg2))
+	trips.reset()
+	if _, err := cold.UpsertMembership(ctx, w.request(w.members[6], membership.Predefined(membership.RoleMember)), allow); err != nil {
+		t.Fatal(err)
+	}
+	requests, wire := trips.reset()
+	t.Logf("first add on a connection, which prepares its statements: %d round trips (%d pgx requests)", wire, requests)
+}
