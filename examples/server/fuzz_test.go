@@ -29,7 +29,7 @@ func FuzzAddSpaceUser(f *testing.F) {
 		f.Fatal(err)
 	}
 	demo := fixture.Demo()
-	store, closeStore, err := openStore(f.Context(), demo)
+	store, closeStore, err := openStore(f.Context(), "memory", true, demo)
 	if err != nil {
 		f.Fatal(err)
 	}

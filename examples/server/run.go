@@ -43,6 +43,8 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	addr := flags.String("addr", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
 	fixturePath := flags.String("fixture", "", "fixture `file` to seed the store from (default: the built-in demo fixture)")
 	logFormat := flags.String("log-format", "text", "log `format`: text or json")
+	storeFlag := flags.String("store", "memory", "the `store`: memory (go-memdb), or a postgres:// URL of a PostgreSQL database")
+	seed := flags.Bool("seed", true, "write the fixture into the store at start (an upsert: memberships the fixture lists take its roles again)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -65,7 +67,7 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(ctx, f)
+	store, closeStore, err := openStore(ctx, *storeFlag, *seed, f)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 
+	"github.com/spaceauthz/spaceauthz/internal/pgtest"
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
 )
 
@@ -70,6 +71,29 @@ func startRun(t *testing.T, args ...string) *running {
 // post sends one add to the running program.
 func (r *running) post(t *testing.T, key, path, body string) *http.Response {
 	t.Helper()
+	resp, _ := r.send(t, key, path, body)
+	return resp
+}
+
+// postMembership sends one add and decodes the id of the membership it
+// answers with, if it does.
+func (r *running) postMembership(t *testing.T, key, path, body string) (*http.Response, struct{ ID string }) {
+	t.Helper()
+	resp, raw := r.send(t, key, path, body)
+	var m struct {
+		ID string `json:"id"`
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("decoding %s: %v", raw, err)
+		}
+	}
+	return resp, struct{ ID string }{m.ID}
+}
+
+// send posts one add and reads the whole answer.
+func (r *running) send(t *testing.T, key, path, body string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+r.addr+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -80,9 +104,12 @@ func (r *running) post(t *testing.T, key, path, body string) *http.Response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, raw
 }
 
 // messages drains the log after run has returned and lists the messages.
@@ -116,6 +143,36 @@ func TestRunServesTheDemoAndStops(t *testing.T) {
 	msgs := strings.Join(r.messages(), ",")
 	if want := "request,request,shutting down,stopped"; msgs != want {
 		t.Errorf("log messages after listening: %s, want %s", msgs, want)
+	}
+}
+
+// TestRunOnPostgreSQL serves the demo from a PostgreSQL database, twice on
+// the same schema: the second start migrates and seeds again, and finds the
+// membership the first one wrote.
+func TestRunOnPostgreSQL(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Schema(t, "server_test")
+	var first string
+	for i, body := range []string{predefinedBody(userGrace, "PREDEFINED", "MEMBER"), predefinedBody(userGrace, "PREDEFINED", "READ_ONLY")} {
+		r := startRun(t, "-addr", "127.0.0.1:0", "-store", dsn)
+		resp, m := r.postMembership(t, keyAdmin, usersPath(spaceLLMEvals), body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("start %d: add as the demo admin: status %d, want 200", i, resp.StatusCode)
+		}
+		if i == 0 {
+			first = m.ID
+		} else if m.ID != first {
+			t.Errorf("start %d: the membership has id %q, want %q from the first start", i, m.ID, first)
+		}
+		if resp := r.post(t, keyMember, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "ADMIN")); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("start %d: add as a demo member: status %d, want 403", i, resp.StatusCode)
+		}
+		r.stop()
+		if err := <-r.done; err != nil {
+			t.Fatalf("start %d: run after a stop: %v", i, err)
+		}
+		for range r.records {
+		}
 	}
 }
 

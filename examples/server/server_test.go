@@ -78,7 +78,7 @@ func startServer(t testing.TB, f *fixture.Fixture) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, closeStore, err := openStore(context.Background(), f)
+	store, closeStore, err := openStore(context.Background(), "memory", true, f)
 	if err != nil {
 		t.Fatal(err)
 	}
