@@ -50,6 +50,9 @@ spaceauthz_pg_start() {
 	fi
 
 	SPACEAUTHZ_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/spaceauthz-pg.XXXXXX")
+	# A subshell of the sourcing shell may run its EXIT trap; only the
+	# sourcing shell itself stops the cluster.
+	SPACEAUTHZ_PG_OWNER=$BASHPID
 	local dir=$SPACEAUTHZ_PG_DIR
 	local -a as=()
 	if [ "$(id -u)" -eq 0 ]; then
@@ -93,6 +96,7 @@ spaceauthz_pg_bindir() {
 spaceauthz_pg_stop() {
 	local dir=${SPACEAUTHZ_PG_DIR:-}
 	[ -n "$dir" ] || return 0
+	[ "$BASHPID" = "${SPACEAUTHZ_PG_OWNER:-}" ] || return 0
 	SPACEAUTHZ_PG_DIR=
 	if [ -f "$dir/data/postmaster.pid" ]; then
 		"${SPACEAUTHZ_PG_AS[@]}" "$SPACEAUTHZ_PG_CTL" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
