@@ -31,10 +31,10 @@ func TestDefaultPolicyReadSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.cache == nil {
+	if e.policy.Load().cache == nil {
 		t.Fatal("the default policy is not cached")
 	}
-	has := func(p part, f field) bool { return slices.Contains(e.cache.nodes, node{p, f}) }
+	has := func(p part, f field) bool { return slices.Contains(e.policy.Load().cache.nodes, node{p, f}) }
 	for _, n := range []node{{partActor, fieldAccountID}, {partActor, fieldRole}, {partSpace, fieldIsPrivate}, {partRole, fieldAll}, {partActorOrganizationRole, fieldAll}} {
 		if !has(n.part, n.field) {
 			t.Errorf("key lacks %+v, which the policy reads", n)
@@ -82,15 +82,15 @@ func TestAnalyse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := e.cache != nil; got != tc.cached {
+			if got := e.policy.Load().cache != nil; got != tc.cached {
 				t.Fatalf("cached = %v, want %v", got, tc.cached)
 			}
 			if !tc.cached {
 				return
 			}
 			want := keyNodes(tc.paths)
-			if !slices.Equal(e.cache.nodes, want) {
-				t.Errorf("key nodes %v, want %v (the nodes of %v)", e.cache.nodes, want, tc.paths)
+			if !slices.Equal(e.policy.Load().cache.nodes, want) {
+				t.Errorf("key nodes %v, want %v (the nodes of %v)", e.policy.Load().cache.nodes, want, tc.paths)
 			}
 		})
 	}
@@ -106,7 +106,7 @@ func TestCacheStaysWithinItsSize(t *testing.T) {
 		if _, err := e.Decide(context.Background(), facts(role, "")); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(e.cache.decisions); n > 2 {
+		if n := len(e.policy.Load().cache.decisions); n > 2 {
 			t.Fatalf("cache holds %d decisions, want at most 2", n)
 		}
 	}
@@ -114,7 +114,7 @@ func TestCacheStaysWithinItsSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if off.cache != nil {
+	if off.policy.Load().cache != nil {
 		t.Error("WithDecisionCache(0) left the cache on")
 	}
 }
@@ -133,7 +133,7 @@ decision := {"allow": to_number(input.actor.name) > 0, "violations": []}
 	if _, err := e.Decide(context.Background(), f); err == nil {
 		t.Fatal("Decide succeeded on a builtin error")
 	}
-	if n := len(e.cache.decisions); n != 0 {
+	if n := len(e.policy.Load().cache.decisions); n != 0 {
 		t.Errorf("a failed evaluation left %d decisions in the cache", n)
 	}
 	// A cancelled context denies even where a decision is remembered.

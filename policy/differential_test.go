@@ -73,7 +73,7 @@ func TestDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := engine.cache != nil; got != rule.cached {
+			if got := engine.policy.Load().cache != nil; got != rule.cached {
 				t.Fatalf("decision cache on: %v, want %v", got, rule.cached)
 			}
 			plain := plainQuery(t, rule)

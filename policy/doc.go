@@ -71,5 +71,7 @@
 // an archived space), WithData adds data documents, WithoutDefaultPolicy
 // starts from nothing. A policy that does not parse or compile, or that does
 // not define data.spaceauthz.decision, is refused by New with an error that
-// wraps ErrInvalidPolicy.
+// wraps ErrInvalidPolicy. Engine.Reload swaps in another policy while the
+// engine serves, without dropping a request, and refuses a broken one the
+// same way, leaving the policy in force.
 package policy

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -40,9 +41,16 @@ var ErrMalformedDecision = errors.New("policy: decision is malformed")
 // Engine evaluates the decision document with OPA. It is safe for concurrent
 // use; build it once with New and share it.
 type Engine struct {
+	policy    atomic.Pointer[prepared]
+	hook      func(context.Context, DecisionRecord)
+	cacheSize int
+}
+
+// prepared is one compiled policy, ready to evaluate, with the decisions it
+// has made: a Reload replaces both at once.
+type prepared struct {
 	query rego.PreparedEvalQuery
 	cache *decisionCache // nil when decisions cannot be remembered
-	hook  func(context.Context, DecisionRecord)
 }
 
 var _ membership.Authorizer = (*Engine)(nil)
@@ -54,6 +62,39 @@ func New(opts ...Option) (*Engine, error) {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
+	p, err := prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{hook: cfg.hook, cacheSize: cfg.cacheSize}
+	e.policy.Store(p)
+	return e, nil
+}
+
+// Reload replaces the policy while the engine serves: it builds the policy
+// from opts as New would (the default policy, plus or instead of what the
+// options add) and swaps it in at once. A decision under way finishes on the
+// policy it started with; every later one uses the new policy, with a cache
+// of its own. A policy that does not compile is refused with an error
+// wrapping ErrInvalidPolicy, and the policy in force stays. The decision
+// hook and the cache size stay as New set them; WithDecisionHook and
+// WithDecisionCache are ignored here.
+func (e *Engine) Reload(opts ...Option) error {
+	cfg := config{defaultPolicy: true}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	cfg.hook, cfg.cacheSize = e.hook, e.cacheSize
+	p, err := prepare(cfg)
+	if err != nil {
+		return err
+	}
+	e.policy.Store(p)
+	return nil
+}
+
+// prepare parses, compiles, checks and prepares the policy cfg describes.
+func prepare(cfg config) (*prepared, error) {
 	modules, data, err := cfg.sources()
 	if err != nil {
 		return nil, err
@@ -88,11 +129,7 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 	}
-	return &Engine{
-		query: query,
-		cache: newDecisionCache(analyse(compiler), cfg.cacheSize),
-		hook:  cfg.hook,
-	}, nil
+	return &prepared{query: query, cache: newDecisionCache(analyse(compiler), cfg.cacheSize)}, nil
 }
 
 // sources gathers the modules and the merged data document of cfg.
@@ -160,21 +197,22 @@ func (e *Engine) Decide(ctx context.Context, facts *membership.Facts) (membershi
 	if err := ctx.Err(); err != nil {
 		return e.report(ctx, start, facts, membership.Decision{}, fmt.Errorf("policy: %w", err), false)
 	}
-	if e.cache == nil {
-		d, err := e.evaluate(ctx, inputValue(facts))
+	p := e.policy.Load()
+	if p.cache == nil {
+		d, err := p.evaluate(ctx, inputValue(facts))
 		return e.report(ctx, start, facts, d, err, false)
 	}
 	buf := keyBuffers.Get().(*[]byte)
 	defer keyBuffers.Put(buf)
-	key := e.cache.key((*buf)[:0], facts)
+	key := p.cache.key((*buf)[:0], facts)
 	*buf = key
-	if d, ok := e.cache.get(key); ok {
+	if d, ok := p.cache.get(key); ok {
 		d.Violations = slices.Clone(d.Violations)
 		return e.report(ctx, start, facts, d, nil, true)
 	}
-	d, err := e.evaluate(ctx, inputValue(facts))
+	d, err := p.evaluate(ctx, inputValue(facts))
 	if err == nil {
-		e.cache.put(key, membership.Decision{Allow: d.Allow, Violations: slices.Clone(d.Violations)})
+		p.cache.put(key, membership.Decision{Allow: d.Allow, Violations: slices.Clone(d.Violations)})
 	}
 	return e.report(ctx, start, facts, d, err, false)
 }
@@ -200,8 +238,8 @@ func (e *Engine) report(ctx context.Context, start time.Time, facts *membership.
 	return d, err
 }
 
-func (e *Engine) evaluate(ctx context.Context, input ast.Value) (membership.Decision, error) {
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input))
+func (p *prepared) evaluate(ctx context.Context, input ast.Value) (membership.Decision, error) {
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return membership.Decision{}, fmt.Errorf("policy: evaluating: %w", err)
 	}
