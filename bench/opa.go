@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io/fs"
-	"strings"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -23,28 +20,13 @@ type opaQuery struct {
 }
 
 func newOPAQuery() (*opaQuery, error) {
+	modules, data, err := defaultpolicy.Policy()
+	if err != nil {
+		return nil, err
+	}
 	opts := []func(*rego.Rego){rego.Query(policy.DecisionQuery)}
-	paths, err := fs.Glob(defaultpolicy.Files, "*.rego")
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range paths {
-		if strings.HasSuffix(p, "_test.rego") {
-			continue
-		}
-		src, err := fs.ReadFile(defaultpolicy.Files, p)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, rego.Module(p, string(src)))
-	}
-	raw, err := fs.ReadFile(defaultpolicy.Files, "data.json")
-	if err != nil {
-		return nil, err
-	}
-	var data map[string]any
-	if err := json.Unmarshal(raw, &data); err != nil {
-		return nil, fmt.Errorf("data.json: %w", err)
+	for _, m := range modules {
+		opts = append(opts, rego.Module(m.Name, m.Source))
 	}
 	opts = append(opts, rego.Store(inmem.NewFromObject(data)))
 	query, err := rego.New(opts...).PrepareForEval(context.Background())

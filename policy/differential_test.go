@@ -110,7 +110,7 @@ func plainQuery(t *testing.T, rule extraRule) rego.PreparedEvalQuery {
 	}
 	opts := []func(*rego.Rego){rego.Query(DecisionQuery), rego.StrictBuiltinErrors(true)}
 	for _, m := range modules {
-		opts = append(opts, rego.Module(m.name, m.source))
+		opts = append(opts, rego.Module(m.Name, m.Source))
 	}
 	if rule.module != "" {
 		opts = append(opts, rego.Module("extra.rego", rule.module))

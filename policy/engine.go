@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,14 +99,14 @@ func prepare(cfg config) (*prepared, error) {
 	}
 	parsed := make(map[string]*ast.Module, len(modules))
 	for _, m := range modules {
-		if _, dup := parsed[m.name]; dup {
-			return nil, fmt.Errorf("%w: two modules named %q", ErrInvalidPolicy, m.name)
+		if _, dup := parsed[m.Name]; dup {
+			return nil, fmt.Errorf("%w: two modules named %q", ErrInvalidPolicy, m.Name)
 		}
-		mod, err := ast.ParseModuleWithOpts(m.name, m.source, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		mod, err := ast.ParseModuleWithOpts(m.Name, m.Source, ast.ParserOptions{RegoVersion: ast.RegoV1})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 		}
-		parsed[m.name] = mod
+		parsed[m.Name] = mod
 	}
 	compiler := ast.NewCompiler().WithStrict(false)
 	if compiler.Compile(parsed); compiler.Failed() {
@@ -133,20 +131,13 @@ func prepare(cfg config) (*prepared, error) {
 }
 
 // sources gathers the modules and the merged data document of cfg.
-func (cfg *config) sources() ([]module, map[string]any, error) {
-	var modules []module
+func (cfg *config) sources() ([]defaultpolicy.Module, map[string]any, error) {
+	var modules []defaultpolicy.Module
 	data := map[string]any{}
 	if cfg.defaultPolicy {
 		var err error
-		if modules, err = defaultModules(); err != nil {
-			return nil, nil, err
-		}
-		raw, err := fs.ReadFile(defaultpolicy.Files, "data.json")
-		if err != nil {
+		if modules, data, err = defaultpolicy.Policy(); err != nil {
 			return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
-		}
-		if err := json.Unmarshal(raw, &data); err != nil {
-			return nil, nil, fmt.Errorf("%w: data.json: %w", ErrInvalidPolicy, err)
 		}
 	}
 	modules = append(modules, cfg.modules...)
@@ -159,26 +150,6 @@ func (cfg *config) sources() ([]module, map[string]any, error) {
 		}
 	}
 	return modules, data, nil
-}
-
-// defaultModules reads the default policy, without its tests.
-func defaultModules() ([]module, error) {
-	paths, err := fs.Glob(defaultpolicy.Files, "*.rego")
-	if err != nil {
-		return nil, err
-	}
-	var modules []module
-	for _, p := range paths {
-		if strings.HasSuffix(p, "_test.rego") {
-			continue
-		}
-		src, err := fs.ReadFile(defaultpolicy.Files, p)
-		if err != nil {
-			return nil, err
-		}
-		modules = append(modules, module{name: "rego/" + p, source: string(src)})
-	}
-	return modules, nil
 }
 
 // Decide evaluates the decision for facts. Any failure is a deny returned

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spaceauthz/spaceauthz/membership"
+	defaultpolicy "github.com/spaceauthz/spaceauthz/rego"
 )
 
 // Option configures an Engine. The options are applied in order by New.
@@ -12,19 +13,17 @@ type Option func(*config)
 
 type config struct {
 	defaultPolicy bool
-	modules       []module
+	modules       []defaultpolicy.Module
 	data          []map[string]any
 	hook          func(context.Context, DecisionRecord)
 	cacheSize     int
 }
 
-type module struct{ name, source string }
-
 // WithModule adds a Rego v1 module. Modules in package spaceauthz can add
 // violations to the default decision; name is the file name used in error
 // messages.
 func WithModule(name, source string) Option {
-	return func(c *config) { c.modules = append(c.modules, module{name, source}) }
+	return func(c *config) { c.modules = append(c.modules, defaultpolicy.Module{Name: name, Source: source}) }
 }
 
 // WithData adds a data document. Its top-level keys must not clash with
