@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/spaceauthz/spaceauthz/internal/golden"
+)
 
 // fakeRun is a benchmark result of n iterations taking ns each.
 func fakeRun(ns float64, allocs, bytes uint64, extra map[string]float64) testing.BenchmarkResult {
@@ -105,19 +102,7 @@ func TestRender(t *testing.T) {
 			if err := tt.write(&buf, sampleReport()); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := gocmp.Diff(string(want), buf.String()); diff != "" {
-				t.Errorf("%s differs (-want +got):\n%s", path, diff)
-			}
+			golden.Check(t, tt.golden, buf.Bytes())
 		})
 	}
 }

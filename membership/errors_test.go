@@ -4,36 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/spaceauthz/spaceauthz/internal/golden"
 	"github.com/spaceauthz/spaceauthz/membership"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
 
 var allClasses = []*membership.Error{
 	membership.ErrUnauthenticated, membership.ErrRouteNotFound, membership.ErrMethodNotAllowed,
@@ -55,7 +31,7 @@ func TestProblemDocuments(t *testing.T) {
 		out = append(out, doc...)
 		out = append(out, '\n')
 	}
-	golden(t, "problems.golden", out)
+	golden.Check(t, "problems.golden", out)
 }
 
 func TestProblemTypesAndTitlesAreStablePerClass(t *testing.T) {

@@ -3,17 +3,11 @@ package policy
 import (
 	"encoding/base64"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/spaceauthz/spaceauthz/internal/golden"
 	"github.com/spaceauthz/spaceauthz/membership"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func testID(name string) membership.ID {
 	return membership.ID(base64.StdEncoding.EncodeToString([]byte(name)))
@@ -48,17 +42,5 @@ func TestInputDocument(t *testing.T) {
 		}
 		out = append(append(out, raw...), '\n')
 	}
-	path := filepath.Join("testdata", "input.golden")
-	if *update {
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(out)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, "input.golden", out)
 }

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,13 +16,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/spaceauthz/spaceauthz/internal/golden"
 	"github.com/spaceauthz/spaceauthz/membership"
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
 	"github.com/spaceauthz/spaceauthz/memstore"
 	"github.com/spaceauthz/spaceauthz/policy"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // The records of the demo fixture (fixture.Demo) that the tests use.
 const (
@@ -263,23 +260,7 @@ func checkGolden(t testing.TB, got []byte) {
 	t.Helper()
 	name := strings.TrimPrefix(t.Name(), "Test")
 	name = strings.NewReplacer("/", ".", " ", "_").Replace(name)
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, "golden/"+name+".golden", got)
 }
 
 // syncBuffer is a bytes.Buffer that a logger and a test may share.
