@@ -97,11 +97,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	defer conn.Release()
 
 	// Two first calls at once can both try to create the table; the loser
-	// of that race sees it on its next try.
+	// of that race gets one of these codes (a unique violation in the
+	// catalog, a duplicate table, or a duplicate row type) and sees the
+	// table on its next try.
 	for try := 0; ; try++ {
 		_, err = conn.Exec(ctx, createMigrations)
 		var pgErr *pgconn.PgError
-		if err == nil || try == 2 || !errors.As(err, &pgErr) || (pgErr.Code != "23505" && pgErr.Code != "42P07") {
+		if err == nil || try == 2 || !errors.As(err, &pgErr) || !slices.Contains([]string{"23505", "42P07", "42710"}, pgErr.Code) {
 			break
 		}
 	}
