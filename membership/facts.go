@@ -6,8 +6,9 @@ package membership
 // record of another account is still reported, with its AccountID.
 //
 // Pointers may refer to the Store's own records: a Facts value and
-// everything it points to must not be modified. Facts is comparable, and two
-// reads of unchanged records compare equal.
+// everything it points to must not be modified. Facts is comparable; where a
+// Store hands out its own immutable records (memstore does), two reads of
+// unchanged records compare equal, and otherwise only by value (go-cmp).
 type Facts struct {
 	// Request is the validated request the facts were gathered for.
 	Request AddUserRequest

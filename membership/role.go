@@ -115,6 +115,16 @@ func ParseAccountRole(s string) (AccountRole, error) {
 	return r, nil
 }
 
+// ParsePredefinedRole parses a predefined role name in either spelling
+// ("read-only" or "READ_ONLY"). An unknown value is an invalid_field *Error.
+func ParsePredefinedRole(s string) (PredefinedRole, error) {
+	r, _, ok := parseEnum[PredefinedRole](predefinedNames[:], s)
+	if !ok {
+		return 0, ErrInvalidField.with("role.name", fmt.Sprintf("unknown predefined role %q", s))
+	}
+	return r, nil
+}
+
 // MarshalText writes the upper-case form, the one SPEC section 2 uses.
 func (r AccountRole) MarshalText() ([]byte, error) {
 	if !r.Valid() {

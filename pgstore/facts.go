@@ -215,22 +215,12 @@ func (c roleColumns) assignment() (membership.RoleAssignment, error) {
 	if c.customID.Valid {
 		return membership.Custom(membership.ID(c.customID.String)), nil
 	}
-	name, ok := predefinedRoles[c.predefined.String]
-	if !ok {
-		return membership.RoleAssignment{}, fmt.Errorf("pgstore: unknown predefined role %q", c.predefined.String)
+	name, err := membership.ParsePredefinedRole(c.predefined.String)
+	if err != nil {
+		return membership.RoleAssignment{}, fmt.Errorf("pgstore: stored role: %w", err)
 	}
 	return membership.Predefined(name), nil
 }
-
-// predefinedRoles maps the stored names (the upper-case spelling, as
-// PredefinedRole.String writes them) back to the roles.
-var predefinedRoles = func() map[string]membership.PredefinedRole {
-	m := map[string]membership.PredefinedRole{}
-	for _, r := range []membership.PredefinedRole{membership.RoleAdmin, membership.RoleMember, membership.RoleReadOnly, membership.RoleAnnotator} {
-		m[r.String()] = r
-	}
-	return m
-}()
 
 // roleArgs are the (predefined_role, custom_role_id) column values of a
 // canonical role.
