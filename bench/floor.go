@@ -10,6 +10,7 @@ import (
 
 	memdb "github.com/hashicorp/go-memdb"
 
+	"github.com/spaceauthz/spaceauthz/internal/memdbkey"
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
@@ -23,17 +24,16 @@ const (
 	floorID    = "id"
 )
 
-// floorSchema indexes memberships by (space, user), their primary key, as
-// memstore does.
+// floorSchema indexes memberships by (space, user), their primary key, with
+// the indexer memstore uses: the floor is memstore's own table.
 func floorSchema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
 		floorTable: {
 			Name: floorTable,
 			Indexes: map[string]*memdb.IndexSchema{
-				floorID: {Name: floorID, Unique: true, Indexer: &memdb.CompoundIndex{Indexes: []memdb.Indexer{
-					&memdb.StringFieldIndex{Field: "SpaceID"},
-					&memdb.StringFieldIndex{Field: "UserID"},
-				}}},
+				floorID: {Name: floorID, Unique: true, Indexer: memdbkey.ByPair(func(m *membership.Membership) (membership.ID, membership.ID) {
+					return m.SpaceID, m.UserID
+				})},
 			},
 		},
 	}}

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"errors"
 	"fmt"
 
 	memdb "github.com/hashicorp/go-memdb"
@@ -9,9 +10,9 @@ import (
 )
 
 // readFacts gathers the facts of req from txn, a snapshot or the write
-// transaction. With a non-nil watches, it also keeps the go-memdb watch
-// channel of every lookup: a channel closes when a later commit changes what
-// that lookup found, or would have found.
+// transaction. With a non-nil watches, it also keeps what it takes to tell,
+// later, whether a commit has changed what the lookups found (see
+// watchSet).
 func readFacts(txn *memdb.Txn, req membership.AddUserRequest, watches *watchSet) (*membership.Facts, error) {
 	r := reader{txn: txn, watches: watches}
 	f := &membership.Facts{Request: req}
@@ -37,36 +38,72 @@ func readFacts(txn *memdb.Txn, req membership.AddUserRequest, watches *watchSet)
 	return f, nil
 }
 
-// watchSet holds the watch channels of the lookups behind one Facts: at most
-// a dozen, so they live in an array.
+// watchSet remembers the lookups behind one Facts, so that the write
+// transaction can tell whether a commit has changed any of them since. A
+// record that was found is watched through the channel go-memdb closes when
+// that very record changes. A record that was not found is looked up again
+// under the write lock: go-memdb would only watch the nearest node of its
+// tree for it, which any write nearby closes, and adds to one space would
+// keep failing each other for nothing. A dozen lookups at most, so both
+// lists live in arrays.
 type watchSet struct {
-	chans [16]<-chan struct{}
+	found  [16]<-chan struct{}
+	nFound int
+	absent [16]absentKey
+	nAbs   int
+}
+
+// absentKey is a lookup of the primary index that found nothing.
+type absentKey struct {
+	table string
+	args  [2]any
 	n     int
-	more  []<-chan struct{}
 }
 
-func (w *watchSet) add(ch <-chan struct{}) {
-	if w.n < len(w.chans) {
-		w.chans[w.n] = ch
-		w.n++
-		return
+func (w *watchSet) watch(ch <-chan struct{}) bool {
+	if w.nFound == len(w.found) {
+		return false
 	}
-	w.more = append(w.more, ch)
+	w.found[w.nFound] = ch
+	w.nFound++
+	return true
 }
 
-// fired reports whether a commit since the lookups may have changed what
-// they found. go-memdb closes the channels before it releases its write
-// lock, so under that lock the answer is final.
-func (w *watchSet) fired() bool {
-	for _, ch := range append(w.chans[:w.n:w.n], w.more...) {
+func (w *watchSet) remember(table string, args []any) bool {
+	if w.nAbs == len(w.absent) || len(args) > 2 {
+		return false
+	}
+	k := absentKey{table: table, n: len(args)}
+	copy(k.args[:], args)
+	w.absent[w.nAbs] = k
+	w.nAbs++
+	return true
+}
+
+// changed reports whether a commit since the lookups may have changed what
+// they found. txn is the write transaction: go-memdb closes the channels of
+// a commit before it releases its write lock, so under that lock the answer
+// is final.
+func (w *watchSet) changed(txn *memdb.Txn) (bool, error) {
+	for _, ch := range w.found[:w.nFound] {
 		select {
 		case <-ch:
-			return true
+			return true, nil
 		default:
 		}
 	}
-	return false
+	for _, k := range w.absent[:w.nAbs] {
+		obj, err := txn.First(k.table, indexID, k.args[:k.n]...)
+		if err != nil || obj != nil {
+			return true, err
+		}
+	}
+	return false, nil
 }
+
+// errTooManyLookups would mean that readFacts looks up more records than a
+// watchSet holds: a change to readFacts that forgot the watchSet.
+var errTooManyLookups = errors.New("more lookups than a watch set holds")
 
 // reader looks records up and keeps the first error, so that a failed
 // lookup can never pass for a record that does not exist.
@@ -93,7 +130,17 @@ func first[T any](r *reader, table string, args ...any) *T {
 	if r.watches != nil {
 		var ch <-chan struct{}
 		ch, obj, err = r.txn.FirstWatch(table, indexID, args...)
-		r.watches.add(ch)
+		if err == nil {
+			var kept bool
+			if obj != nil {
+				kept = r.watches.watch(ch)
+			} else {
+				kept = r.watches.remember(table, args)
+			}
+			if !kept {
+				err = errTooManyLookups
+			}
+		}
 	} else {
 		obj, err = r.txn.First(table, indexID, args...)
 	}

@@ -1,6 +1,11 @@
 package memstore
 
-import memdb "github.com/hashicorp/go-memdb"
+import (
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/spaceauthz/spaceauthz/internal/memdbkey"
+	"github.com/spaceauthz/spaceauthz/membership"
+)
 
 // Table names.
 const (
@@ -16,21 +21,11 @@ const (
 // indexID is the primary index of every table, as go-memdb requires.
 const indexID = "id"
 
-func byField(field string) memdb.Indexer { return &memdb.StringFieldIndex{Field: field} }
-
-func byFields(fields ...string) memdb.Indexer {
-	c := &memdb.CompoundIndex{}
-	for _, f := range fields {
-		c.Indexes = append(c.Indexes, byField(f))
-	}
-	return c
-}
-
-func idTable(name string) *memdb.TableSchema {
+func table(name string, key *memdbkey.Index) *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: name,
 		Indexes: map[string]*memdb.IndexSchema{
-			indexID: {Name: indexID, Unique: true, Indexer: byField("ID")},
+			indexID: {Name: indexID, Unique: true, Indexer: key},
 		},
 	}
 }
@@ -44,22 +39,16 @@ func idTable(name string) *memdb.TableSchema {
 // bits do not repeat.
 func schema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
-		tableAccounts:      idTable(tableAccounts),
-		tableUsers:         idTable(tableUsers),
-		tableOrganizations: idTable(tableOrganizations),
-		tableSpaces:        idTable(tableSpaces),
-		tableCustomRoles:   idTable(tableCustomRoles),
-		tableOrganizationMembers: {
-			Name: tableOrganizationMembers,
-			Indexes: map[string]*memdb.IndexSchema{
-				indexID: {Name: indexID, Unique: true, Indexer: byFields("OrganizationID", "UserID")},
-			},
-		},
-		tableSpaceMembers: {
-			Name: tableSpaceMembers,
-			Indexes: map[string]*memdb.IndexSchema{
-				indexID: {Name: indexID, Unique: true, Indexer: byFields("SpaceID", "UserID")},
-			},
-		},
+		tableAccounts:      table(tableAccounts, memdbkey.ByID(func(a *membership.Account) membership.ID { return a.ID })),
+		tableUsers:         table(tableUsers, memdbkey.ByID(func(u *membership.User) membership.ID { return u.ID })),
+		tableOrganizations: table(tableOrganizations, memdbkey.ByID(func(o *membership.Organization) membership.ID { return o.ID })),
+		tableSpaces:        table(tableSpaces, memdbkey.ByID(func(s *membership.Space) membership.ID { return s.ID })),
+		tableCustomRoles:   table(tableCustomRoles, memdbkey.ByID(func(r *membership.CustomRole) membership.ID { return r.ID })),
+		tableOrganizationMembers: table(tableOrganizationMembers, memdbkey.ByPair(func(m *membership.OrganizationMember) (membership.ID, membership.ID) {
+			return m.OrganizationID, m.UserID
+		})),
+		tableSpaceMembers: table(tableSpaceMembers, memdbkey.ByPair(func(m *membership.Membership) (membership.ID, membership.ID) {
+			return m.SpaceID, m.UserID
+		})),
 	}}
 }

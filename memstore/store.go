@@ -2,12 +2,13 @@
 // github.com/hashicorp/go-memdb, for a single process.
 //
 // Reads run on lock-free snapshots. AddUserToSpace checks optimistically: it
-// reads the facts from a snapshot and runs the policy without any lock,
-// keeping go-memdb's watch channel of every lookup; then it takes the write
-// lock and writes only if none of those channels has closed, that is if no
-// commit has changed (or added) a record behind the facts. The locked part
-// is a handful of non-blocking channel reads and the insert. After a few
-// lost races it runs the check under the write lock, so every add finishes.
+// reads the facts from a snapshot and runs the policy without any lock; then
+// it takes the write lock and writes only if no commit has changed (or
+// added) a record behind the facts since: a record that was found is
+// watched through go-memdb's watch channel of that record, one that was not
+// is looked up again. The locked part is that check and the insert. After a
+// few lost races it runs the check under the write lock, so every add
+// finishes.
 //
 // Records are stored as given and never modified afterwards: the Facts a
 // check receives point into the store and must not be modified.
@@ -72,7 +73,12 @@ func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequ
 				return membership.Membership{}, err
 			}
 			txn = s.db.Txn(true)
-			if watches.fired() {
+			changed, err := watches.changed(txn)
+			if err != nil {
+				txn.Abort()
+				return membership.Membership{}, err
+			}
+			if changed {
 				txn.Abort()
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -129,4 +130,64 @@ func dump(t *testing.T, s *Store, table string) []any {
 		out = append(out, obj)
 	}
 	return out
+}
+
+// TestAddedFactsAreRechecked: a record that the facts found absent and that
+// a commit adds before the write counts as a change, like a changed record.
+func TestAddedFactsAreRechecked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := New()
+	org, space, actor, user := id("Org:1"), id("Space:1"), id("User:1"), id("User:2")
+	if err := s.PutSpace(ctx, membership.Space{ID: space, OrganizationID: org, Name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	errOutsider := errors.New("the target joined the organization: deny, for the test's sake")
+	calls := 0
+	req := membership.AddUserRequest{Actor: actor, SpaceID: space, UserID: user, Role: membership.Predefined(membership.RoleMember)}
+	_, err := s.UpsertMembership(ctx, req, func(f *membership.Facts) error {
+		calls++
+		if f.TargetOrganizationRole.Held() {
+			return errOutsider
+		}
+		if calls == 1 {
+			joined := membership.OrganizationMember{OrganizationID: org, UserID: user, Role: membership.Predefined(membership.RoleMember)}
+			if err := s.PutOrganizationMember(ctx, joined); err != nil {
+				t.Errorf("adding the target to the organization: %v", err)
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, errOutsider) || calls != 2 {
+		t.Errorf("UpsertMembership = %v after %d checks; want the second check's deny", err, calls)
+	}
+	if members, _ := s.SpaceMembers(ctx, space); len(members) != 0 {
+		t.Errorf("the add wrote %+v on facts that changed before its write", members)
+	}
+}
+
+// TestNeighboursDoNotConflict: adds of other users to the same space, which
+// commit between an add's snapshot and its write, do not make it check
+// again.
+func TestNeighboursDoNotConflict(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := New()
+	space := id("Space:1")
+	calls := 0
+	req := membership.AddUserRequest{Actor: id("User:0"), SpaceID: space, UserID: id("User:1"), Role: membership.Predefined(membership.RoleMember)}
+	if _, err := s.UpsertMembership(ctx, req, func(*membership.Facts) error {
+		calls++
+		for i := range 3 {
+			if _, err := s.PutSpaceMember(ctx, space, id(fmt.Sprintf("User:neighbour-%d", i)), membership.Predefined(membership.RoleMember)); err != nil {
+				t.Error(err)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Errorf("check ran %d times, want 1: other users' adds are no change to these facts", calls)
+	}
 }
