@@ -20,6 +20,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -34,6 +36,9 @@ const optimisticAttempts = 3
 // Store is the go-memdb store. It is safe for concurrent use.
 type Store struct {
 	db *memdb.MemDB
+	// adding is held by an add for the whole of its write transaction,
+	// around go-memdb's own write lock (see writeTxn).
+	adding sync.Mutex
 }
 
 var (
@@ -72,25 +77,25 @@ func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequ
 			if err := check(facts); err != nil {
 				return membership.Membership{}, err
 			}
-			txn = s.db.Txn(true)
+			txn = s.writeTxn()
 			changed, err := watches.changed(txn)
 			if err != nil {
-				txn.Abort()
+				s.abort(txn)
 				return membership.Membership{}, err
 			}
 			if changed {
-				txn.Abort()
+				s.abort(txn)
 				continue
 			}
 		} else {
 			// Lost too many races: check under the write lock, where
 			// nothing can change.
-			txn = s.db.Txn(true)
+			txn = s.writeTxn()
 			if facts, err = readFacts(txn, req, nil); err == nil {
 				err = check(facts)
 			}
 			if err != nil {
-				txn.Abort()
+				s.abort(txn)
 				return membership.Membership{}, err
 			}
 		}
@@ -100,12 +105,41 @@ func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequ
 			err = ctx.Err()
 		}
 		if err != nil {
-			txn.Abort()
+			s.abort(txn)
 			return membership.Membership{}, err
 		}
-		txn.Commit()
+		s.commit(txn)
 		return m, nil
 	}
+}
+
+// writeTxn opens go-memdb's write transaction for an add. Adds hold the
+// write lock for a few microseconds; a waiting add spins for about as long
+// before it sleeps, because on a busy machine a sleeping goroutine takes far
+// longer to wake than the lock takes to come free, and parallel adds would
+// then be slower than serial ones.
+func (s *Store) writeTxn() *memdb.Txn {
+	for range spinTries {
+		if s.adding.TryLock() {
+			return s.db.Txn(true)
+		}
+		runtime.Gosched()
+	}
+	s.adding.Lock()
+	return s.db.Txn(true)
+}
+
+// spinTries bounds the spinning of writeTxn.
+const spinTries = 64
+
+func (s *Store) commit(txn *memdb.Txn) {
+	txn.Commit()
+	s.adding.Unlock()
+}
+
+func (s *Store) abort(txn *memdb.Txn) {
+	txn.Abort()
+	s.adding.Unlock()
 }
 
 // upsert writes the membership the facts ask for, inside txn. The table's
