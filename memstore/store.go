@@ -146,8 +146,10 @@ func (s *Store) abort(txn *memdb.Txn) {
 // primary key is (space, user), so the insert replaces the existing one.
 func upsert(txn *memdb.Txn, f *membership.Facts) (membership.Membership, error) {
 	role := f.Request.Role.Canonical()
-	m := &membership.Membership{ID: newMembershipID(), UserID: f.Request.UserID, SpaceID: f.Request.SpaceID, Role: role}
-	if f.Existing != nil {
+	m := &membership.Membership{UserID: f.Request.UserID, SpaceID: f.Request.SpaceID, Role: role}
+	if f.Existing == nil {
+		m.ID = newMembershipID()
+	} else {
 		if f.Existing.Role == role {
 			return *f.Existing, nil
 		}
