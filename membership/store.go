@@ -17,8 +17,10 @@ type Store interface {
 	// The facts check saw and the write are atomic: if any record behind
 	// the facts changes before the write commits, the Store either calls
 	// check again with fresh facts or fails. check may therefore be called
-	// more than once; it must be safe to repeat. A Store must not hold a
-	// lock that blocks other adds or writes while check runs.
+	// more than once; it must be safe to repeat. A Store should not hold a
+	// lock that blocks other adds or writes while check runs (memstore
+	// does only as a last resort, after several lost races), and check
+	// must not write to the Store itself.
 	//
 	// An error from check is returned unchanged, and nothing is written.
 	// Any other failure writes nothing; a Store signals a passing outage
