@@ -216,102 +216,29 @@ describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
     });
   });
 
-  test("400: the user is not in the space's organization", async () => {
-    await rejectsWith(
-      addSpaceUser({
-        client: clientFor(addr, key.admin),
-        spaceId: space.llmEvals,
-        userId: user.ken,
-        role: { type: "PREDEFINED", name: "MEMBER" },
-      }),
-      BadRequestError,
-      400,
-      "not a member of the space's organization",
-    );
-  });
-
-  test("400: the user id is not an ID", async () => {
-    await rejectsWith(
-      addSpaceUser({
-        client: clientFor(addr, key.admin),
-        spaceId: space.llmEvals,
-        userId: "User:2",
-        role: { type: "PREDEFINED", name: "MEMBER" },
-      }),
-      BadRequestError,
-      400,
-      "user_id is not an ID",
-    );
-  });
-
-  test("401: an unknown API key", async () => {
-    await rejectsWith(
-      addSpaceUser({
-        client: clientFor(addr, "not-a-demo-key"),
-        spaceId: space.llmEvals,
-        userId: user.grace,
-        role: { type: "PREDEFINED", name: "MEMBER" },
-      }),
-      AuthenticationError,
-      401,
-      "the API key is not valid",
-    );
-  });
-
-  test("403: a space member may not assign roles", async () => {
-    await rejectsWith(
-      addSpaceUser({
-        client: clientFor(addr, key.member),
-        spaceId: space.llmEvals,
-        userId: user.grace,
-        role: { type: "PREDEFINED", name: "READ_ONLY" },
-      }),
-      AuthorizationError,
-      403,
-    );
-  });
-
-  test("404: a private space the caller cannot read", async () => {
-    await rejectsWith(
-      addSpaceUser({
-        client: clientFor(addr, key.binder),
-        spaceId: space.redTeam,
-        userId: user.barbara,
-        role: { type: "CUSTOM", id: role.binder },
-      }),
-      NotFoundError,
-      404,
-      "no such space",
-    );
-  });
-
-  test("404: a user that does not exist", async () => {
-    await rejectsWith(
-      addSpaceUser({
-        client: clientFor(addr, key.admin),
-        spaceId: space.llmEvals,
-        userId: user.missing,
-        role: { type: "PREDEFINED", name: "MEMBER" },
-      }),
-      NotFoundError,
-      404,
-      "no such user",
-    );
-  });
-
-  test("422: an unknown predefined role", async () => {
-    await rejectsWith(
-      addSpaceUser({
-        client: clientFor(addr, key.admin),
-        spaceId: space.llmEvals,
-        userId: user.grace,
-        role: { type: "PREDEFINED", name: "OWNER" },
-      }),
-      APIError,
-      422,
-      "role.name",
-    );
-  });
+  // One error of each status class, each raised as the client's own error
+  // type: [name, API key, space, user, role, error class, status, detail].
+  const errorCases = [
+    ["400: the user is not in the space's organization", key.admin, space.llmEvals, user.ken,
+      { type: "PREDEFINED", name: "MEMBER" }, BadRequestError, 400, "not a member of the space's organization"],
+    ["400: the user id is not an ID", key.admin, space.llmEvals, "User:2",
+      { type: "PREDEFINED", name: "MEMBER" }, BadRequestError, 400, "user_id is not an ID"],
+    ["401: an unknown API key", "not-a-demo-key", space.llmEvals, user.grace,
+      { type: "PREDEFINED", name: "MEMBER" }, AuthenticationError, 401, "the API key is not valid"],
+    ["403: a space member may not assign roles", key.member, space.llmEvals, user.grace,
+      { type: "PREDEFINED", name: "READ_ONLY" }, AuthorizationError, 403, undefined],
+    ["404: a private space the caller cannot read", key.binder, space.redTeam, user.barbara,
+      { type: "CUSTOM", id: role.binder }, NotFoundError, 404, "no such space"],
+    ["404: a user that does not exist", key.admin, space.llmEvals, user.missing,
+      { type: "PREDEFINED", name: "MEMBER" }, NotFoundError, 404, "no such user"],
+    ["422: an unknown predefined role", key.admin, space.llmEvals, user.grace,
+      { type: "PREDEFINED", name: "OWNER" }, APIError, 422, "role.name"],
+  ];
+  for (const [name, apiKey, spaceId, userId, assigned, errorClass, status, detail] of errorCases) {
+    test(name, async () => {
+      await rejectsWith(addSpaceUser({ client: clientFor(addr, apiKey), spaceId, userId, role: assigned }), errorClass, status, detail);
+    });
+  }
 });
 
 describe("ids with '/' and '+' in the path", () => {
