@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spaceauthz/spaceauthz/membership"
@@ -34,15 +35,17 @@ func TestDefaultPolicyReadSet(t *testing.T) {
 	if e.policy.Load().cache == nil {
 		t.Fatal("the default policy is not cached")
 	}
-	has := func(p part, f field) bool { return slices.Contains(e.policy.Load().cache.nodes, node{p, f}) }
-	for _, n := range []node{{partActor, fieldAccountID}, {partActor, fieldRole}, {partSpace, fieldIsPrivate}, {partRole, fieldAll}, {partActorOrganizationRole, fieldAll}} {
-		if !has(n.part, n.field) {
-			t.Errorf("key lacks %+v, which the policy reads", n)
+	has := func(path string) bool {
+		return slices.Contains(e.policy.Load().whole.nodes, inputSchema.at(strings.Split(path, ".")))
+	}
+	for _, path := range []string{"actor.account_id", "actor.role", "space.is_private", "role.name", "role.id", "actor.organization_role.custom_role.permissions"} {
+		if !has(path) {
+			t.Errorf("key lacks %s, which the policy reads", path)
 		}
 	}
-	for _, n := range []node{{partTarget, fieldID}, {partTarget, fieldEmail}, {partActor, fieldName}, {partMembership, fieldID}} {
-		if has(n.part, n.field) {
-			t.Errorf("key holds %+v, which the policy never reads", n)
+	for _, path := range []string{"target.id", "target.email", "actor.name", "membership.id"} {
+		if has(path) {
+			t.Errorf("key holds %s, which the policy never reads", path)
 		}
 	}
 	var hits int
@@ -61,20 +64,29 @@ func TestDefaultPolicyReadSet(t *testing.T) {
 	}
 }
 
+// TestAnalyse: the key holds exactly the nodes a policy can observe: the
+// nodes its references reach, and whole subtrees where a value leaves the
+// analysis (a comparison of objects, a builtin, a rule's value).
 func TestAnalyse(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name, module string
 		cached       bool
-		paths        [][]string
+		// paths are read in full; nodes only for their own state.
+		paths [][]string
+		nodes []string
 	}{
-		{"static path", "x if input.space.name == \"a\"", true, [][]string{{"space", "name"}}},
-		{"dynamic path", "x if { some k; input.actor[k] == 1 }", true, [][]string{{"actor"}}},
-		{"bare input", "x if { y := input; y.a }", true, [][]string{nil}},
-		{"path in a path", "x if data.d[input.role.type]", true, [][]string{{"role", "type"}}},
-		{"clock", "x if time.now_ns() > 0", false, nil},
-		{"randomness", "x if rand.intn(\"k\", 10) > 0", false, nil},
-		{"network", "x if http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1:1\"})", false, nil},
+		{"static path", "x if input.space.name == \"a\"", true, nil, []string{"", "space", "space.name"}},
+		{"dynamic path", "x if { some k; input.actor[k] == 1 }", true, [][]string{{"actor"}}, nil},
+		{"bare input, one member", "x if { y := input; y.space.is_private }", true, nil, []string{"", "space", "space.is_private"}},
+		{"bare input, no such member", "x if { y := input; y.a }", true, nil, []string{""}},
+		{"bare input to a builtin", "x if count(json.marshal(input)) > 3", true, [][]string{nil}, nil},
+		{"object only tested", "x if { g := input.target.organization_role; is_object(g) }", true, nil, []string{"", "target", "target.organization_role"}},
+		{"object to a builtin", "x if object.get(input.target, \"name\", \"\") == \"\"", true, [][]string{{"target"}}, nil},
+		{"path in a path", "x if data.d[input.role.type]", true, nil, []string{"", "role", "role.type"}},
+		{"clock", "x if time.now_ns() > 0", false, nil, nil},
+		{"randomness", "x if rand.intn(\"k\", 10) > 0", false, nil, nil},
+		{"network", "x if http.send({\"method\": \"get\", \"url\": \"http://127.0.0.1:1\"})", false, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -88,9 +100,19 @@ func TestAnalyse(t *testing.T) {
 			if !tc.cached {
 				return
 			}
-			want := keyNodes(tc.paths)
-			if !slices.Equal(e.policy.Load().cache.nodes, want) {
-				t.Errorf("key nodes %v, want %v (the nodes of %v)", e.policy.Load().cache.nodes, want, tc.paths)
+			want := newKeySpec(tc.paths, nil).nodes
+			for _, path := range tc.nodes {
+				n := inputSchema
+				if path != "" {
+					n = inputSchema.at(strings.Split(path, "."))
+				}
+				if !slices.Contains(want, n) {
+					want = append(want, n)
+				}
+			}
+			want = specOf(want, nil).nodes
+			if got := e.policy.Load().whole.nodes; !slices.Equal(got, want) {
+				t.Errorf("key nodes %v, want %v", paths(got), paths(want))
 			}
 		})
 	}
@@ -106,7 +128,7 @@ func TestCacheStaysWithinItsSize(t *testing.T) {
 		if _, err := e.Decide(context.Background(), facts(role, "")); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(e.policy.Load().cache.decisions); n > 2 {
+		if n := e.policy.Load().cache.len(); n > 2 {
 			t.Fatalf("cache holds %d decisions, want at most 2", n)
 		}
 	}
@@ -133,7 +155,7 @@ decision := {"allow": to_number(input.actor.name) > 0, "violations": []}
 	if _, err := e.Decide(context.Background(), f); err == nil {
 		t.Fatal("Decide succeeded on a builtin error")
 	}
-	if n := len(e.policy.Load().cache.decisions); n != 0 {
+	if n := e.policy.Load().cache.len(); n != 0 {
 		t.Errorf("a failed evaluation left %d decisions in the cache", n)
 	}
 	// A cancelled context denies even where a decision is remembered.
@@ -170,4 +192,13 @@ func TestCachedViolationsAreCopies(t *testing.T) {
 		}
 		d.Violations[0].Code = "tampered"
 	}
+}
+
+// paths names nodes by their paths, for messages.
+func paths(nodes []*schemaNode) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = "input." + joinPath(n.path)
+	}
+	return out
 }

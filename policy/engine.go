@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/spaceauthz/spaceauthz/membership"
@@ -48,7 +50,33 @@ type Engine struct {
 // has made: a Reload replaces both at once.
 type prepared struct {
 	query rego.PreparedEvalQuery
-	cache *decisionCache // nil when decisions cannot be remembered
+	// cache is nil when decisions cannot be remembered. Whole decisions are
+	// remembered under key 0 followed by whole's key; the violations of
+	// violation rule i under key i+1 followed by parts[i]'s key.
+	cache *decisionCache
+	whole keySpec
+	// parts, when the policy has the standard shape (see parts.go), are
+	// the key specs of its violation rules, and partsQuery evaluates them
+	// all at once.
+	parts      []keySpec
+	partsQuery *rego.PreparedEvalQuery
+	// evaluated counts the decisions that evaluated Rego.
+	evaluated atomic.Uint64
+}
+
+// Stats describes the work of the policy in force since it was loaded (by
+// New or the last Reload).
+type Stats struct {
+	// Evaluated counts the decisions that evaluated Rego; every other
+	// decision was answered from memory. A failed decision counts too.
+	Evaluated uint64
+}
+
+// Stats returns the counters of the policy in force. Together with a count
+// of its own calls to Decide, a caller gets the share of decisions answered
+// from memory.
+func (e *Engine) Stats() Stats {
+	return Stats{Evaluated: e.policy.Load().evaluated.Load()}
 }
 
 var _ membership.Authorizer = (*Engine)(nil)
@@ -108,6 +136,13 @@ func prepare(cfg config) (*prepared, error) {
 		}
 		parsed[m.Name] = mod
 	}
+	if err := compileOnly(parsed); err != nil {
+		return nil, err
+	}
+	nparts, split := 0, false
+	if cfg.cacheSize > 0 {
+		nparts, split = splitViolations(parsed, data)
+	}
 	compiler := ast.NewCompiler().WithStrict(false)
 	if compiler.Compile(parsed); compiler.Failed() {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, compiler.Errors)
@@ -115,19 +150,62 @@ func prepare(cfg config) (*prepared, error) {
 	if len(compiler.GetRules(ast.MustParseRef(DecisionQuery))) == 0 {
 		return nil, fmt.Errorf("%w: no rule defines %s", ErrInvalidPolicy, DecisionQuery)
 	}
-	query, err := rego.New(
-		rego.Query(DecisionQuery),
+	store := inmem.NewFromObject(data)
+	query, err := prepareQuery(compiler, store, DecisionQuery, decisionFromTerm)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{query: query}
+	rs := analyse(compiler)
+	if rs.nondeterministic || cfg.cacheSize <= 0 {
+		return p, nil
+	}
+	ids := classifyIDs(compiler)
+	p.cache = newDecisionCache(cfg.cacheSize)
+	p.whole = keySpecOf(ids.nodes(rs.rules), rs.paths, ids.classed)
+	if !split {
+		return p, nil
+	}
+	pq, err := prepareQuery(compiler, store, "data.spaceauthz."+partsRule, partsFromTerm)
+	if err != nil {
+		return nil, err
+	}
+	p.partsQuery = &pq
+	for i := range nparts {
+		part := readsOf(compiler, compiler.GetRulesExact(ast.MustParseRef("data.spaceauthz."+partName(i))))
+		p.parts = append(p.parts, keySpecOf(ids.nodes(part.rules), part.paths, ids.classed))
+	}
+	return p, nil
+}
+
+// compileOnly compiles a copy of the modules as the host wrote them, so
+// that an error names the host's own rules, never the engine's copies.
+func compileOnly(parsed map[string]*ast.Module) error {
+	copies := make(map[string]*ast.Module, len(parsed))
+	for name, m := range parsed {
+		copies[name] = m.Copy()
+	}
+	compiler := ast.NewCompiler().WithStrict(false)
+	if compiler.Compile(copies); compiler.Failed() {
+		return fmt.Errorf("%w: %w", ErrInvalidPolicy, compiler.Errors)
+	}
+	return nil
+}
+
+func prepareQuery(compiler *ast.Compiler, store storage.Store, query string, result func(*ast.Term, *rego.EvalContext) (any, error)) (rego.PreparedEvalQuery, error) {
+	q, err := rego.New(
+		rego.Query(query),
 		rego.Compiler(compiler),
-		rego.Store(inmem.NewFromObject(data)),
+		rego.Store(store),
 		// A builtin that fails is an evaluation error, hence a deny, rather
 		// than a silently undefined expression.
 		rego.StrictBuiltinErrors(true),
-		rego.GenerateJSON(decisionFromTerm),
+		rego.GenerateJSON(result),
 	).PrepareForEval(context.Background())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+		return rego.PreparedEvalQuery{}, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 	}
-	return &prepared{query: query, cache: newDecisionCache(analyse(compiler), cfg.cacheSize)}, nil
+	return q, nil
 }
 
 // sources gathers the modules and the merged data document of cfg.
@@ -170,22 +248,83 @@ func (e *Engine) Decide(ctx context.Context, facts *membership.Facts) (membershi
 	}
 	p := e.policy.Load()
 	if p.cache == nil {
-		d, err := p.evaluate(ctx, inputValue(facts))
+		d, err := p.evaluate(ctx, facts)
 		return e.report(ctx, start, facts, d, err, false)
 	}
 	buf := keyBuffers.Get().(*[]byte)
 	defer keyBuffers.Put(buf)
-	key := p.cache.key((*buf)[:0], facts)
+	key := p.whole.write(append((*buf)[:0], 0), facts)
 	*buf = key
 	if d, ok := p.cache.get(key); ok {
 		d.Violations = slices.Clone(d.Violations)
 		return e.report(ctx, start, facts, d, nil, true)
 	}
-	d, err := p.evaluate(ctx, inputValue(facts))
+	d, cached, err := p.decideByParts(ctx, facts, buf)
 	if err == nil {
+		key = p.whole.write(append((*buf)[:0], 0), facts)
+		*buf = key
 		p.cache.put(key, membership.Decision{Allow: d.Allow, Violations: slices.Clone(d.Violations)})
 	}
-	return e.report(ctx, start, facts, d, err, false)
+	return e.report(ctx, start, facts, d, err, cached)
+}
+
+// decideByParts makes a decision the cache does not hold whole: from the
+// remembered violations of each rule when every rule has seen its part of
+// the facts before (cached is then true), by one evaluation otherwise.
+func (p *prepared) decideByParts(ctx context.Context, facts *membership.Facts, buf *[]byte) (d membership.Decision, cached bool, err error) {
+	if p.parts == nil {
+		d, err = p.evaluate(ctx, facts)
+		return d, false, err
+	}
+	var found []membership.Violation
+	for i := range p.parts {
+		key := p.partKey(i, (*buf)[:0], facts)
+		*buf = key
+		part, ok := p.cache.get(key)
+		if !ok {
+			return p.evaluateParts(ctx, facts, buf)
+		}
+		found = appendNew(found, part.Violations)
+	}
+	return membership.Decision{Allow: len(found) == 0, Violations: found}, true, nil
+}
+
+func (p *prepared) partKey(i int, b []byte, facts *membership.Facts) []byte {
+	b = binary.AppendUvarint(b, uint64(i)+1)
+	return p.parts[i].write(b, facts)
+}
+
+// evaluateParts evaluates every violation rule at once and remembers the
+// violations of each.
+func (p *prepared) evaluateParts(ctx context.Context, facts *membership.Facts, buf *[]byte) (membership.Decision, bool, error) {
+	p.evaluated.Add(1)
+	rs, err := p.partsQuery.Eval(ctx, rego.EvalParsedInput(inputValue(facts)))
+	parts, err := resultValue[[][]membership.Violation](rs, err)
+	if err != nil {
+		return membership.Decision{}, false, err
+	}
+	if len(parts) != len(p.parts) {
+		return membership.Decision{}, false, fmt.Errorf("%w: %d rule results for %d rules", ErrMalformedDecision, len(parts), len(p.parts))
+	}
+	var found []membership.Violation
+	for i, part := range parts {
+		key := p.partKey(i, (*buf)[:0], facts)
+		*buf = key
+		p.cache.put(key, membership.Decision{Allow: len(part) == 0, Violations: part})
+		found = appendNew(found, part)
+	}
+	return membership.Decision{Allow: len(found) == 0, Violations: found}, false, nil
+}
+
+// appendNew adds the violations of vs that to does not hold yet: the
+// violations of a decision are a set.
+func appendNew(to, vs []membership.Violation) []membership.Violation {
+	for _, v := range vs {
+		if !slices.Contains(to, v) {
+			to = append(to, v)
+		}
+	}
+	return to
 }
 
 // keyBuffers recycles the buffers decision keys are built in.
@@ -199,35 +338,53 @@ func (e *Engine) report(ctx context.Context, start time.Time, facts *membership.
 	}
 	if e.hook != nil {
 		e.hook(ctx, DecisionRecord{
-			InputDigest: digest(inputValue(facts)),
-			Decision:    d,
-			Err:         err,
-			Duration:    time.Since(start),
-			Cached:      cached,
+			Facts:    facts,
+			Decision: d,
+			Err:      err,
+			Duration: time.Since(start),
+			Cached:   cached,
 		})
 	}
 	return d, err
 }
 
-func (p *prepared) evaluate(ctx context.Context, input ast.Value) (membership.Decision, error) {
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
+func (p *prepared) evaluate(ctx context.Context, facts *membership.Facts) (membership.Decision, error) {
+	p.evaluated.Add(1)
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(inputValue(facts)))
+	return resultValue[membership.Decision](rs, err)
+}
+
+// resultValue takes the one value a prepared query returned, as its
+// GenerateJSON function made it.
+func resultValue[T any](rs rego.ResultSet, err error) (T, error) {
+	var zero T
 	if err != nil {
-		return membership.Decision{}, fmt.Errorf("policy: evaluating: %w", err)
+		return zero, fmt.Errorf("policy: evaluating: %w", err)
 	}
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return membership.Decision{}, ErrUndefinedDecision
+		return zero, ErrUndefinedDecision
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return membership.Decision{}, fmt.Errorf("%w: %d results", ErrMalformedDecision, len(rs))
+		return zero, fmt.Errorf("%w: %d results", ErrMalformedDecision, len(rs))
 	}
 	switch v := rs[0].Expressions[0].Value.(type) {
-	case membership.Decision:
+	case T:
 		return v, nil
 	case error:
-		return membership.Decision{}, v
+		return zero, v
 	default:
-		return membership.Decision{}, fmt.Errorf("%w: unexpected %T", ErrMalformedDecision, v)
+		return zero, fmt.Errorf("%w: unexpected %T", ErrMalformedDecision, v)
 	}
+}
+
+// InputDigest returns the hex SHA-256 of the input document of r.Facts as
+// canonical JSON (keys sorted): equal inputs have equal digests. It builds
+// the document, so it costs about as much as a small evaluation.
+func (r DecisionRecord) InputDigest() string {
+	if r.Facts == nil {
+		return ""
+	}
+	return digest(inputValue(r.Facts))
 }
 
 // digest hashes the input as canonical JSON.

@@ -180,8 +180,12 @@ func TestDecisionHook(t *testing.T) {
 	if len(records) != 3 {
 		t.Fatalf("hook called %d times, want 3", len(records))
 	}
-	if records[0].InputDigest == "" || records[0].InputDigest != records[1].InputDigest || records[0].InputDigest == records[2].InputDigest {
-		t.Errorf("digests %q %q %q: want equal for equal inputs only", records[0].InputDigest, records[1].InputDigest, records[2].InputDigest)
+	digests := []string{records[0].InputDigest(), records[1].InputDigest(), records[2].InputDigest()}
+	if digests[0] == "" || digests[0] != digests[1] || digests[0] == digests[2] {
+		t.Errorf("digests %q: want equal for equal inputs only", digests)
+	}
+	if records[0].Cached || !records[1].Cached {
+		t.Errorf("cached %v, %v: want the repeated decision from memory", records[0].Cached, records[1].Cached)
 	}
 	if !records[0].Decision.Allow || records[2].Decision.Allow || len(records[2].Decision.Violations) != 1 {
 		t.Errorf("hook decisions %+v", records)

@@ -13,6 +13,14 @@ func testID(name string) membership.ID {
 	return membership.ID(base64.StdEncoding.EncodeToString([]byte(name)))
 }
 
+func decodeTestID(id membership.ID) string {
+	raw, err := base64.StdEncoding.DecodeString(string(id))
+	if err != nil {
+		return ""
+	}
+	return string(raw)
+}
+
 // TestInputDocument pins the input document the package doc describes, for
 // facts with every field set, and for facts with nothing found.
 func TestInputDocument(t *testing.T) {

@@ -57,11 +57,13 @@ func WithDecisionCache(size int) Option {
 	return func(c *config) { c.cacheSize = size }
 }
 
-// DecisionRecord is what a decision hook receives.
+// DecisionRecord is what a decision hook receives. Building it costs
+// nothing beyond the decision itself; InputDigest does the hashing, and
+// only for a hook that calls it.
 type DecisionRecord struct {
-	// InputDigest is the hex SHA-256 of the input document as canonical
-	// JSON (keys sorted): equal inputs have equal digests.
-	InputDigest string
+	// Facts are the facts decided on. Like all facts they must not be
+	// modified; a hook may keep them.
+	Facts *membership.Facts
 	// Decision is the decision; a failed evaluation is a deny.
 	Decision membership.Decision
 	// Err is the evaluation failure, if any.

@@ -21,6 +21,24 @@ func decisionFromTerm(t *ast.Term, _ *rego.EvalContext) (any, error) {
 	return d, nil
 }
 
+// partsFromTerm reads the violations of each rule of a policy in the
+// standard shape: an array with one set of violations per rule.
+func partsFromTerm(t *ast.Term, _ *rego.EvalContext) (any, error) {
+	arr, ok := t.Value.(*ast.Array)
+	if !ok {
+		return fmt.Errorf("%w: rule results are not an array", ErrMalformedDecision), nil
+	}
+	parts := make([][]membership.Violation, arr.Len())
+	for i := range parts {
+		vs, err := parseViolations(arr.Elem(i))
+		if err != nil {
+			return err, nil
+		}
+		parts[i] = vs
+	}
+	return parts, nil
+}
+
 func parseDecision(v ast.Value) (membership.Decision, error) {
 	obj, ok := v.(ast.Object)
 	if !ok {
@@ -40,13 +58,28 @@ func parseDecision(v ast.Value) (membership.Decision, error) {
 		return membership.Decision{}, fmt.Errorf("%w: no violations", ErrMalformedDecision)
 	}
 	var err error
+	if d.Violations, err = parseViolations(vt); err != nil {
+		return membership.Decision{}, err
+	}
+	if d.Allow != (len(d.Violations) == 0) {
+		return membership.Decision{}, fmt.Errorf("%w: allow is %v with %d violations", ErrMalformedDecision, d.Allow, len(d.Violations))
+	}
+	return d, nil
+}
+
+// parseViolations reads a set or an array of violations.
+func parseViolations(vt *ast.Term) ([]membership.Violation, error) {
+	var (
+		out []membership.Violation
+		err error
+	)
 	each := func(t *ast.Term) {
 		if err != nil {
 			return
 		}
 		var viol membership.Violation
 		if viol, err = parseViolation(t.Value); err == nil {
-			d.Violations = append(d.Violations, viol)
+			out = append(out, viol)
 		}
 	}
 	switch vs := vt.Value.(type) {
@@ -55,15 +88,9 @@ func parseDecision(v ast.Value) (membership.Decision, error) {
 	case *ast.Array:
 		vs.Foreach(each)
 	default:
-		return membership.Decision{}, fmt.Errorf("%w: violations is not a set or an array", ErrMalformedDecision)
+		return nil, fmt.Errorf("%w: violations is not a set or an array", ErrMalformedDecision)
 	}
-	if err != nil {
-		return membership.Decision{}, err
-	}
-	if d.Allow != (len(d.Violations) == 0) {
-		return membership.Decision{}, fmt.Errorf("%w: allow is %v with %d violations", ErrMalformedDecision, d.Allow, len(d.Violations))
-	}
-	return d, nil
+	return out, err
 }
 
 func parseViolation(v ast.Value) (membership.Violation, error) {
