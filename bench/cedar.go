@@ -41,15 +41,13 @@ func newCedarPolicy() (*cedarPolicy, error) {
 	return cp, nil
 }
 
-// cedarAction is the action of every request. The principal and resource
-// name the actor and the space; the policies read only the context.
-var cedarAction = cedar.NewEntityUID("Action", "AddUserToSpace")
-
 // cedarRequest returns the request for f, with the facts as its context.
+// The principal, action and resource name the actor, the operation and the
+// space, for readers of a request; the policies read only the context.
 func cedarRequest(f *membership.Facts) cedar.Request {
 	return cedar.Request{
 		Principal: cedar.NewEntityUID("User", cedar.String(f.Request.Actor)),
-		Action:    cedarAction,
+		Action:    cedar.NewEntityUID("Action", cedar.String(f.Operation.String())),
 		Resource:  cedar.NewEntityUID("Space", cedar.String(f.Request.SpaceID)),
 		Context:   cedarContext(f),
 	}
@@ -80,7 +78,8 @@ func (cp *cedarPolicy) decide(req cedar.Request) (membership.Decision, error) {
 
 // cedarContext flattens the facts into the record the policies read. It
 // mirrors the input document of package policy, with "exists" and "held"
-// standing for null.
+// standing for null: the operation, the records, the requested role and
+// the target's current membership of the space.
 func cedarContext(f *membership.Facts) cedar.Record {
 	actor := cedar.RecordMap{"exists": cedar.False, "account_id": cedar.String(""), "role": cedar.String(""),
 		"organization_role": cedarGrant(membership.Grant{}), "space_role": cedarGrant(membership.Grant{})}
@@ -106,7 +105,13 @@ func cedarContext(f *membership.Facts) cedar.Record {
 			"organization_role": cedarGrant(f.TargetOrganizationRole),
 		}
 	}
+	existing := cedar.RecordMap{"exists": cedar.False, "role": cedar.NewRecord(cedarRole(membership.RoleAssignment{}))}
+	if m := f.Existing; m != nil {
+		existing = cedar.RecordMap{"exists": cedar.True, "role": cedar.NewRecord(cedarRole(m.Role))}
+	}
 	return cedar.NewRecord(cedar.RecordMap{
+		"operation":    cedar.String(f.Operation.String()),
+		"membership":   cedar.NewRecord(existing),
 		"actor":        cedar.NewRecord(actor),
 		"organization": cedar.NewRecord(organization),
 		"space":        cedar.NewRecord(space),

@@ -48,30 +48,42 @@ func TestDeciders(t *testing.T) {
 }
 
 // TestCedarAgreesOnRandomFacts holds the Cedar policy to the hand-written
-// check on random facts, so that the comparison compares the same policy.
-// (The engine is held to the hand-written check by the tests of package
-// native, and to plain OPA by those of package policy.)
+// check on random facts, adds and every other operation, so that the
+// comparison compares the same policy. (The engine is held to the
+// hand-written check by the tests of package native, and to plain OPA by
+// those of package policy.)
 func TestCedarAgreesOnRandomFacts(t *testing.T) {
 	t.Parallel()
-	cp, err := newCedarPolicy()
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 2_000
 	if testing.Short() {
 		n = 300
 	}
-	r := rand.New(rand.NewPCG(4, 4))
-	for i := range n {
-		f := nativetest.Random(r)
-		got, err := cp.decide(cedarRequest(f))
-		if err != nil {
-			t.Fatalf("fact set %d: %v", i, err)
-		}
-		got.Violations = sortedViolations(got.Violations)
-		if diff := gocmp.Diff(native.Decide(f), got, cmpopts.EquateEmpty()); diff != "" {
-			t.Fatalf("fact set %d: Cedar decides otherwise than the hand-written check (-native +cedar):\n%s\ninput: %v", i, diff, policy.InputDocument(f))
-		}
+	for _, tt := range []struct {
+		name string
+		draw func(*rand.Rand) *membership.Facts
+	}{
+		{"adds", nativetest.Random},
+		{"every operation", nativetest.RandomOperation},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cp, err := newCedarPolicy()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(4, 4))
+			for i := range n {
+				f := tt.draw(r)
+				got, err := cp.decide(cedarRequest(f))
+				if err != nil {
+					t.Fatalf("fact set %d: %v", i, err)
+				}
+				got.Violations = sortedViolations(got.Violations)
+				if diff := gocmp.Diff(native.Decide(f), got, cmpopts.EquateEmpty()); diff != "" {
+					t.Fatalf("fact set %d: Cedar decides otherwise than the hand-written check (-native +cedar):\n%s\ninput: %v", i, diff, policy.InputDocument(f))
+				}
+			}
+		})
 	}
 }
 
@@ -86,8 +98,8 @@ func TestCedarPolicyNamesEveryRule(t *testing.T) {
 		rules[v] = true
 	}
 	// One forbid per violation of decision.rego (role_exists has two).
-	if len(rules) != 9 || len(cp.violations) != 10 {
-		t.Errorf("the Cedar policy has %d forbids for %d violations, want 10 for 9: %v", len(cp.violations), len(rules), rules)
+	if len(rules) != 13 || len(cp.violations) != 14 {
+		t.Errorf("the Cedar policy has %d forbids for %d violations, want 14 for 13: %v", len(cp.violations), len(rules), rules)
 	}
 	d, err := cp.decide(cedarRequest(nativetest.Allowed()))
 	if err != nil || !d.Allow {

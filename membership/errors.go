@@ -24,6 +24,7 @@ const (
 	CodeSpaceNotFound           Code = "space_not_found"
 	CodeForbidden               Code = "forbidden"
 	CodeUserNotFound            Code = "user_not_found"
+	CodeMembershipNotFound      Code = "membership_not_found"
 	CodeRoleNotFound            Code = "role_not_found"
 	CodeUserNotInOrganization   Code = "user_not_in_organization"
 	CodeAnnotatorRoleRequired   Code = "annotator_role_required"
@@ -48,6 +49,7 @@ var (
 	ErrSpaceNotFound           = class(CodeSpaceNotFound, http.StatusNotFound, "Space not found", "no such space is visible to the caller")
 	ErrForbidden               = class(CodeForbidden, http.StatusForbidden, "Forbidden", "the caller may not assign this role in this space")
 	ErrUserNotFound            = class(CodeUserNotFound, http.StatusNotFound, "User not found", "no such user exists in the account")
+	ErrMembershipNotFound      = class(CodeMembershipNotFound, http.StatusNotFound, "Membership not found", "the user is not a member of the space")
 	ErrRoleNotFound            = class(CodeRoleNotFound, http.StatusNotFound, "Role not found", "no such custom role exists in the account")
 	ErrUserNotInOrganization   = class(CodeUserNotInOrganization, http.StatusBadRequest, "User not in organization", "the user is not a member of the space's organization")
 	ErrAnnotatorRoleRequired   = class(CodeAnnotatorRoleRequired, http.StatusBadRequest, "Annotator role required", "a user whose account role is ANNOTATOR can only be given the annotator space role")
@@ -60,7 +62,7 @@ var (
 var sentinels = []*Error{
 	ErrUnauthenticated, ErrRouteNotFound, ErrMethodNotAllowed, ErrBodyTooLarge, ErrUnsupportedMediaType,
 	ErrInvalidJSON, ErrInvalidID, ErrInvalidField,
-	ErrSpaceNotFound, ErrForbidden, ErrUserNotFound, ErrRoleNotFound,
+	ErrSpaceNotFound, ErrForbidden, ErrUserNotFound, ErrMembershipNotFound, ErrRoleNotFound,
 	ErrUserNotInOrganization, ErrAnnotatorRoleRequired, ErrAnnotatorRoleNotAllowed,
 	ErrInternal, ErrUnavailable,
 }

@@ -10,6 +10,8 @@ package membership
 // Store hands out its own immutable records (memstore does), two reads of
 // unchanged records compare equal, and otherwise only by value (go-cmp).
 type Facts struct {
+	// Operation is what the request does.
+	Operation Operation
 	// Request is the validated request the facts were gathered for.
 	Request AddUserRequest
 

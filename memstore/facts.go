@@ -15,7 +15,7 @@ import (
 // watchSet).
 func readFacts(txn *memdb.Txn, req membership.AddUserRequest, watches *watchSet) (*membership.Facts, error) {
 	r := reader{txn: txn, watches: watches}
-	f := &membership.Facts{Request: req}
+	f := &membership.Facts{Operation: membership.OperationAdd, Request: req}
 	f.Actor = get[membership.User](&r, tableUsers, req.Actor)
 	f.Target = get[membership.User](&r, tableUsers, req.UserID)
 	if req.Role.Kind == membership.RoleKindCustom {

@@ -115,7 +115,7 @@ func scanFacts(row pgx.Row, req membership.AddUserRequest) (*membership.Facts, e
 		return nil, err
 	}
 
-	f := &membership.Facts{Request: req}
+	f := &membership.Facts{Operation: membership.OperationAdd, Request: req}
 	var err error
 	if f.Actor, err = r.actor.user(); err != nil {
 		return nil, err

@@ -22,7 +22,11 @@ var (
 	genName     = pick("Ada", "Bob", "")
 	genEmail    = pick("a@example.com", "b@blocked.example")
 	genAcctRole = pick(membership.AccountAdmin, membership.AccountMember, membership.AccountAnnotator)
-	genPerms    = rapid.SliceOfNDistinct(pick[membership.Permission](membership.PermissionRoleBindingCreate, "PROJECT_READ", membership.PermissionRoleBindingRead), 0, 3, rapid.ID)
+	// Mostly adds; the zero Operation stands for one the policy does not
+	// know.
+	genOperation = pick(membership.OperationAdd, membership.OperationAdd, membership.OperationAdd,
+		membership.OperationRemove, membership.OperationRemove, membership.OperationList, 0)
+	genPerms = rapid.SliceOfNDistinct(pick[membership.Permission](membership.PermissionRoleBindingCreate, "PROJECT_READ", membership.PermissionRoleBindingRead), 0, 3, rapid.ID)
 )
 
 func genPredefined(t *rapid.T, label string) membership.RoleAssignment {
@@ -64,9 +68,17 @@ func genUser(t *rapid.T, label string, id membership.ID) *membership.User {
 // genFacts draws the facts of one add.
 func genFacts(t *rapid.T) *membership.Facts {
 	req := membership.AddUserRequest{Actor: genUserID.Draw(t, "actor"), SpaceID: genSpaceID.Draw(t, "space"), UserID: genUserID.Draw(t, "user"), Role: genRole(t, "request.role")}
-	f := &membership.Facts{Request: req}
+	f := &membership.Facts{Request: req, Operation: genOperation.Draw(t, "operation")}
+	switch f.Operation {
+	case membership.OperationRemove:
+		f.Request.Role = membership.RoleAssignment{}
+	case membership.OperationList:
+		f.Request.Role, f.Request.UserID = membership.RoleAssignment{}, ""
+	}
 	f.Actor = genUser(t, "actor", req.Actor)
-	f.Target = genUser(t, "target", req.UserID)
+	if f.Request.UserID != "" {
+		f.Target = genUser(t, "target", req.UserID)
+	}
 	if f.Actor != nil {
 		f.ActorOrganizationRole = genGrant(t, "actor.organization_role")
 		f.ActorSpaceRole = genGrant(t, "actor.space_role")
@@ -79,11 +91,11 @@ func genFacts(t *rapid.T) *membership.Facts {
 		if rapid.IntRange(0, 5).Draw(t, "org.missing") != 0 {
 			f.Organization = &membership.Organization{ID: f.Space.OrganizationID, AccountID: genAccount.Draw(t, "org.account"), Name: genName.Draw(t, "org.name")}
 		}
-		if rapid.Bool().Draw(t, "existing") {
+		if f.Request.UserID != "" && rapid.Bool().Draw(t, "existing") {
 			f.Existing = &membership.Membership{ID: testID("Membership:1"), UserID: req.UserID, SpaceID: req.SpaceID, Role: genRole(t, "existing.role")}
 		}
 	}
-	if req.Role.Kind == membership.RoleKindCustom {
+	if f.Request.Role.Kind == membership.RoleKindCustom {
 		f.CustomRole = genCustomRole(t, "custom_role", req.Role.ID)
 	}
 	return f
@@ -93,6 +105,7 @@ func genFacts(t *rapid.T) *membership.Facts {
 // variant that differs in one part is what finds a decision key that leaves
 // out something the policy reads.
 var mutators = []func(t *rapid.T, f *membership.Facts){
+	func(t *rapid.T, f *membership.Facts) { f.Operation = genOperation.Draw(t, "operation") },
 	func(t *rapid.T, f *membership.Facts) { f.Actor = genUser(t, "actor", f.Request.Actor) },
 	func(t *rapid.T, f *membership.Facts) { f.Actor = mutateUser(t, f.Actor) },
 	func(t *rapid.T, f *membership.Facts) { f.ActorOrganizationRole = genGrant(t, "grant") },

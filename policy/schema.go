@@ -188,6 +188,9 @@ func grant(name, doc string, held func(*membership.Facts) *membership.Grant) mem
 
 // inputSchema is the input document of every decision.
 var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document", read: func(*membership.Facts) value { return value{state: present} }, kids: []*schemaNode{
+	{name: "operation", kind: kindEnum, doc: "what the request does: add, remove or list", read: func(f *membership.Facts) value {
+		return text(f.Operation.String())
+	}},
 	object("actor", "the user making the request; null when the actor names no user",
 		record(func(f *membership.Facts) *membership.User { return f.Actor }),
 		userMembers(
@@ -217,8 +220,13 @@ var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document"
 			grant("organization_role", "the target's role in the space's organization",
 				func(f *membership.Facts) *membership.Grant { return &f.TargetOrganizationRole }),
 		)...),
-	object("role", "the role requested",
-		func(f *membership.Facts) (*membership.RoleAssignment, bool) { return &f.Request.Role, true },
+	object("role", "the role requested; null when nothing is requested (remove, list)",
+		func(f *membership.Facts) (*membership.RoleAssignment, bool) {
+			if f.Request.Role.Kind == 0 {
+				return nil, true
+			}
+			return &f.Request.Role, true
+		},
 		roleMembers(func(r *membership.RoleAssignment) *membership.RoleAssignment { return r })...),
 	object("custom_role", "the custom role requested; null when the request is for a predefined role or the role does not exist",
 		record(func(f *membership.Facts) *membership.CustomRole { return f.CustomRole }),

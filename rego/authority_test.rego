@@ -147,6 +147,24 @@ test_custom_role_grants_only_its_permissions[name] if {
 	not spaceauthz.has_permission(p) with input as as_actor({level: held(reader)})
 }
 
+# ROLE_BINDING_DELETE, which a remove needs, comes the same ways.
+test_role_binding_delete_via_custom_role[level] if {
+	some level in ["organization_role", "space_role"]
+	facts := as_actor({level: held(remover)})
+	spaceauthz.has_permission("ROLE_BINDING_DELETE") with input as facts
+	not spaceauthz.has_permission("ROLE_BINDING_CREATE") with input as facts
+}
+
+test_role_binding_delete_not_granted[name] if {
+	some name, facts in {
+		"organization custom role of another account": as_actor({"organization_role": held(foreign_remover)}),
+		"space custom role of another account": as_actor({"space_role": held(foreign_remover)}),
+		"organization custom role with ROLE_BINDING_CREATE": as_actor({"organization_role": held(binder)}),
+		"custom role, foreign space": in_foreign_space(as_actor({"space_role": held(remover)})),
+	}
+	not spaceauthz.has_permission("ROLE_BINDING_DELETE") with input as facts
+}
+
 test_custom_role_grants_nothing[name] if {
 	some name, facts in {
 		"organization custom role of another account": as_actor({"organization_role": held(foreign_binder)}),

@@ -1,27 +1,8 @@
-# Tests of decision.rego: the decision document, and each rule of
-# violations both ways.
+# Tests of decision.rego: the decision document, and each rule of an add
+# both ways (the rules of the other operations have files of their own).
 package spaceauthz_test
 
 import data.spaceauthz
-
-allow := {"allow": true, "violations": set()}
-
-unauthenticated := violation("unauthenticated", "actor_exists")
-
-space_not_found := violation("space_not_found", "space_visible")
-
-not_space_admin := violation("forbidden", "space_admin")
-
-no_role_binding_create := violation("forbidden", "role_binding_create")
-
-user_not_found := violation("user_not_found", "user_exists")
-
-role_not_found := violation("role_not_found", "role_exists")
-
-user_not_in_organization := violation("user_not_in_organization", "user_in_organization")
-
-# deny(violations) is the decision that refuses with exactly these violations.
-deny(violations) := {"allow": false, "violations": violations}
 
 test_fully_allowed_decision if {
 	spaceauthz.decision == {"allow": true, "violations": set()} with input as allowed

@@ -1,9 +1,11 @@
 # Shared fixtures of the Rego tests (no tests here).
 #
 # One account holds an organization with a public space, an actor and a target
-# user; a second account holds records that must never count. Tests start
-# from `base` (the actor holds no role at all) or from `allowed` (every check
-# passes) and replace a field or two.
+# user; a second account holds records that must never count. Tests of an add
+# start from `base` (the actor holds no role at all) or from `allowed` (every
+# check passes) and replace a field or two; tests of a remove start from
+# `remove_base` or `remove_allowed`, tests of a list from `list_base` or
+# `list_allowed`.
 package spaceauthz_test
 
 account_id := "QWNjb3VudDox" # Account:1
@@ -33,6 +35,22 @@ reader := {
 	"account_id": account_id,
 	"name": "Reader",
 	"permissions": ["PROJECT_READ", "ROLE_BINDING_READ"],
+}
+
+# remover grants ROLE_BINDING_DELETE and nothing else.
+remover := {
+	"id": "Um9sZTo0",
+	"account_id": account_id,
+	"name": "Remover",
+	"permissions": ["ROLE_BINDING_DELETE"],
+}
+
+# foreign_remover lies in the other account: it grants nothing here.
+foreign_remover := {
+	"id": "Um9sZTo1",
+	"account_id": other_account_id,
+	"name": "Remover",
+	"permissions": ["ROLE_BINDING_DELETE"],
 }
 
 # foreign_binder lies in the other account: it grants nothing here.
@@ -87,6 +105,7 @@ target := {
 # base: actor asks to give target the predefined MEMBER role in the public
 # space while holding no role at all (so cannot even read the space).
 base := {
+	"operation": "add",
 	"actor": actor,
 	"organization": organization,
 	"space": space,
@@ -116,4 +135,79 @@ for_target(fields) := replace(allowed, {"target": replace(target, fields)})
 # in_foreign_space(facts): facts moved to the other account's space.
 in_foreign_space(facts) := replace(facts, {"space": foreign_space, "organization": foreign_organization})
 
+# membership_of(role): the target's current membership of the space, with role.
+membership_of(role) := {
+	"id": "TWVtYmVyc2hpcDox", # Membership:1
+	"user_id": target.id,
+	"space_id": space.id,
+	"role": role,
+}
+
+# remove_base: actor asks to remove target, a MEMBER of the public space,
+# while holding no role at all (so cannot even read the space). Nothing is
+# requested: role and custom_role are null.
+remove_base := replace(base, {
+	"operation": "remove",
+	"role": null,
+	"custom_role": null,
+	"membership": membership_of(predefined("MEMBER")),
+})
+
+# remove_allowed: remove_base with the actor a predefined ADMIN of the space.
+# Every check passes.
+remove_allowed := replace(remove_base, {"actor": allowed.actor})
+
+# remove_as_actor(fields): remove_base with some fields of the actor replaced.
+remove_as_actor(fields) := replace(remove_base, {"actor": replace(actor, fields)})
+
+# remove_request(fields): remove_allowed with some top-level fields replaced.
+remove_request(fields) := replace(remove_allowed, fields)
+
+# list_base: actor asks for the members of the public space while holding no
+# role at all. A list is about no user and no role: target, role,
+# custom_role and membership are null.
+list_base := replace(base, {
+	"operation": "list",
+	"target": null,
+	"role": null,
+	"custom_role": null,
+	"membership": null,
+})
+
+# list_allowed: list_base with the actor a MEMBER of the organization, which
+# reads the public space.
+list_allowed := list_as_actor({"organization_role": predefined("MEMBER")})
+
+# list_as_actor(fields): list_base with some fields of the actor replaced.
+list_as_actor(fields) := replace(list_base, {"actor": replace(actor, fields)})
+
 violation(code, rule) := {"code": code, "rule": rule}
+
+# The violations of decision.rego, by rule.
+
+allow := {"allow": true, "violations": set()}
+
+# deny(violations) is the decision that refuses with exactly these violations.
+deny(violations) := {"allow": false, "violations": violations}
+
+unauthenticated := violation("unauthenticated", "actor_exists")
+
+space_not_found := violation("space_not_found", "space_visible")
+
+unknown_operation := violation("forbidden", "known_operation")
+
+admin_membership := violation("forbidden", "admin_membership")
+
+not_space_admin := violation("forbidden", "space_admin")
+
+no_role_binding_create := violation("forbidden", "role_binding_create")
+
+no_role_binding_delete := violation("forbidden", "role_binding_delete")
+
+user_not_found := violation("user_not_found", "user_exists")
+
+membership_not_found := violation("membership_not_found", "membership_exists")
+
+role_not_found := violation("role_not_found", "role_exists")
+
+user_not_in_organization := violation("user_not_in_organization", "user_in_organization")

@@ -1,6 +1,8 @@
-# Who can read a space (SPEC section 3): an account ADMIN; any member of the
-# parent organization when the space is not private; an organization ADMIN of
-# the parent; a member of the space. Nobody reads a space of another account.
+# Who can read a space: an account ADMIN; any member of the parent
+# organization when the space is not private; an organization ADMIN of the
+# parent; a member of the space. Nobody reads a space of another account.
+# Every operation needs it, and a caller who cannot read a space learns
+# nothing about it: it answers as if the space did not exist.
 package spaceauthz
 
 can_read_space if {

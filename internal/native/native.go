@@ -6,7 +6,24 @@
 // document that package policy builds from them: a record of another
 // account counts as absent, the predefined-role table is the one of
 // rego/data.json, and a role the policy does not know is refused. It names
-// the same violations (code and rule) as data.spaceauthz.decision.
+// the same violations (code and rule) as data.spaceauthz.decision, for
+// every operation the policy decides:
+//
+//   - every operation: the actor exists (actor_exists) and can read the
+//     space (space_visible); an operation other than add, remove and list,
+//     the zero Operation among them, is refused (known_operation);
+//   - add and remove: only a space admin changes the membership of a space
+//     ADMIN (admin_membership), and the target is a user of the actor's
+//     account (user_exists);
+//   - add: the authority to give the requested role (space_admin for a
+//     predefined role, role_binding_create for a custom one), the role
+//     exists (role_exists), the target is in the space's organization
+//     (user_in_organization), and the annotator pairing
+//     (annotator_role_required, annotator_role_not_allowed);
+//   - remove: a space admin or ROLE_BINDING_DELETE on the space
+//     (role_binding_delete), and the target is a member of the space
+//     (membership_exists);
+//   - list: nothing more than reading the space.
 //
 // This package is for measurement and tests only; the library decides with
 // Rego. A change to the default policy must be mirrored here, and the
@@ -25,8 +42,12 @@ import (
 const (
 	annotatorRoleNotAllowed = 1 << iota
 	annotatorRoleRequired
+	adminMembership
+	knownOperation
 	roleBindingCreate
+	roleBindingDelete
 	spaceAdmin
+	membershipExists
 	roleExists
 	spaceVisible
 	actorExists
@@ -38,8 +59,12 @@ const (
 var violations = [...]membership.Violation{
 	{Code: membership.CodeAnnotatorRoleNotAllowed, Rule: "annotator_role_not_allowed"},
 	{Code: membership.CodeAnnotatorRoleRequired, Rule: "annotator_role_required"},
+	{Code: membership.CodeForbidden, Rule: "admin_membership"},
+	{Code: membership.CodeForbidden, Rule: "known_operation"},
 	{Code: membership.CodeForbidden, Rule: "role_binding_create"},
+	{Code: membership.CodeForbidden, Rule: "role_binding_delete"},
 	{Code: membership.CodeForbidden, Rule: "space_admin"},
+	{Code: membership.CodeMembershipNotFound, Rule: "membership_exists"},
 	{Code: membership.CodeRoleNotFound, Rule: "role_exists"},
 	{Code: membership.CodeSpaceNotFound, Rule: "space_visible"},
 	{Code: membership.CodeUnauthenticated, Rule: "actor_exists"},
@@ -65,39 +90,86 @@ func Decide(f *membership.Facts) membership.Decision {
 	return membership.Decision{Violations: out}
 }
 
-// violated returns the set of broken rules as bits.
+// requestedRole is the role the request asks for: the one place that knows
+// where the facts keep the request, for add's rules. A remove and a list ask
+// for no role (the zero RoleAssignment), and their rules never read it.
+func requestedRole(f *membership.Facts) membership.RoleAssignment { return f.Request.Role }
+
+// violated returns the set of broken rules as bits. Every rule is judged on
+// its own, as in Rego: the Go side picks the winner by the check order.
 func violated(f *membership.Facts) int {
 	var broken int
-	requestedCustom := f.Request.Role.Kind == membership.RoleKindCustom
-	targetInAccount := f.Target != nil && inActorAccount(f, f.Target.AccountID)
-
 	if f.Actor == nil {
 		broken |= actorExists
 	}
 	if !canReadSpace(f) {
 		broken |= spaceVisible
 	}
+	switch f.Operation {
+	case membership.OperationAdd:
+		broken |= membershipChange(f) | addition(f)
+	case membership.OperationRemove:
+		broken |= membershipChange(f) | removal(f)
+	case membership.OperationList:
+		// Reading the space is all a list needs.
+	default:
+		// Fail closed: no rule applies to an operation the policy does not
+		// know.
+		broken |= knownOperation
+	}
+	return broken
+}
+
+// membershipChange returns the broken rules of an add and a remove alike,
+// both of which change the target's membership of the space.
+func membershipChange(f *membership.Facts) int {
+	var broken int
+	// Only a space admin changes a space admin's membership, so that no
+	// ROLE_BINDING_* holder can strip the space of its admin.
+	if f.Existing != nil && f.Existing.Role.Is(membership.RoleAdmin) && !isSpaceAdmin(f) {
+		broken |= adminMembership
+	}
+	if !targetInAccount(f) {
+		broken |= userExists
+	}
+	return broken
+}
+
+// addition returns the broken rules of an add only.
+func addition(f *membership.Facts) int {
+	var broken int
+	role := requestedRole(f)
+	requestedCustom := role.Kind == membership.RoleKindCustom
 	if !requestedCustom && !isSpaceAdmin(f) {
 		broken |= spaceAdmin
 	}
 	if requestedCustom && !hasPermission(f, membership.PermissionRoleBindingCreate) {
 		broken |= roleBindingCreate
 	}
-	if !targetInAccount {
-		broken |= userExists
-	}
-	if requestedCustom && !customRoleInAccount(f) || !requestedCustom && !predefinedRoleExists(f.Request.Role) {
+	if requestedCustom && !customRoleInAccount(f, role) || !requestedCustom && !predefinedRoleExists(role) {
 		broken |= roleExists
 	}
-	if targetInAccount && !targetInOrganization(f) {
+	if targetInAccount(f) && !targetInOrganization(f) {
 		broken |= userInOrganization
 	}
-	requestedAnnotator := f.Request.Role.Is(membership.RoleAnnotator)
+	requestedAnnotator := role.Is(membership.RoleAnnotator)
 	if f.Target != nil && f.Target.Role == membership.AccountAnnotator && !requestedAnnotator {
 		broken |= annotatorRoleRequired
 	}
 	if f.Target != nil && f.Target.Role != membership.AccountAnnotator && requestedAnnotator {
 		broken |= annotatorRoleNotAllowed
+	}
+	return broken
+}
+
+// removal returns the broken rules of a remove only.
+func removal(f *membership.Facts) int {
+	var broken int
+	if !isSpaceAdmin(f) && !hasPermission(f, membership.PermissionRoleBindingDelete) {
+		broken |= roleBindingDelete
+	}
+	if f.Existing == nil {
+		broken |= membershipExists
 	}
 	return broken
 }
@@ -174,9 +246,16 @@ func predefinedRoleExists(r membership.RoleAssignment) bool {
 	return false
 }
 
-func customRoleInAccount(f *membership.Facts) bool {
+// customRoleInAccount: the custom role record found for the requested role
+// is that role, and lies in the actor's account.
+func customRoleInAccount(f *membership.Facts, requested membership.RoleAssignment) bool {
 	r := f.CustomRole
-	return r != nil && r.ID == f.Request.Role.ID && inActorAccount(f, r.AccountID)
+	return r != nil && r.ID == requested.ID && inActorAccount(f, r.AccountID)
+}
+
+// targetInAccount: the target exists, in the actor's account.
+func targetInAccount(f *membership.Facts) bool {
+	return f.Target != nil && inActorAccount(f, f.Target.AccountID)
 }
 
 func targetInOrganization(f *membership.Facts) bool {

@@ -31,6 +31,7 @@ func testFacts(t *testing.T, s Store) {
 
 	got := factsOf(t, s, req)
 	want := membership.Facts{
+		Operation:              membership.OperationAdd,
 		Request:                req,
 		Actor:                  &actor,
 		Space:                  &space,
@@ -77,7 +78,7 @@ func testFactsOfMissingRecords(t *testing.T, s Store) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.want.Request = tc.req
+			tc.want.Operation, tc.want.Request = membership.OperationAdd, tc.req
 			if diff := cmp.Diff(tc.want, factsOf(t, s, tc.req)); diff != "" {
 				t.Errorf("facts (-want +got):\n%s", diff)
 			}

@@ -1,6 +1,8 @@
-// Package nativetest draws membership.Facts for differential tests of the
-// default policy: native.Decide, the Rego engine of package policy and a
-// plain OPA evaluation must agree on every fact set it produces.
+// Package nativetest builds and draws membership.Facts for differential
+// tests of the default policy: native.Decide, the Rego engine of package
+// policy and a plain OPA evaluation must agree on every fact set it
+// produces, for every operation (add, remove, list, and operations the
+// policy does not know).
 //
 // The facts come from a small universe (two accounts, one or two of each
 // record, a handful of custom roles) so that IDs and accounts collide often
@@ -41,6 +43,11 @@ var (
 	Reader        = &membership.CustomRole{ID: ID("Role:2"), AccountID: Account, Name: "Reader", Permissions: []membership.Permission{"PROJECT_READ", membership.PermissionRoleBindingRead}}
 	ForeignBinder = &membership.CustomRole{ID: ID("Role:3"), AccountID: OtherAccount, Name: "Binder", Permissions: []membership.Permission{membership.PermissionRoleBindingCreate}}
 
+	// Remover grants ROLE_BINDING_DELETE (what a remove needs) and nothing
+	// else; ForeignRemover would but lies in the other account.
+	Remover        = &membership.CustomRole{ID: ID("Role:4"), AccountID: Account, Name: "Remover", Permissions: []membership.Permission{membership.PermissionRoleBindingDelete}}
+	ForeignRemover = &membership.CustomRole{ID: ID("Role:5"), AccountID: OtherAccount, Name: "Remover", Permissions: []membership.Permission{membership.PermissionRoleBindingDelete}}
+
 	// Actor is an account MEMBER, Target an account MEMBER who is a MEMBER
 	// of the organization.
 	Actor  = &membership.User{ID: ID("User:1"), AccountID: Account, Name: "Ada", Email: "ada@example.com", Role: membership.AccountMember}
@@ -57,23 +64,28 @@ func Predefined(name membership.PredefinedRole) membership.Grant {
 	return membership.Grant{Role: membership.Predefined(name)}
 }
 
+// request returns the request the facts are gathered for: the one place
+// that knows how the facts spell it. A remove names no role, a list no user
+// and no role.
+func request(op membership.Operation, user membership.ID, role membership.RoleAssignment) (membership.Operation, membership.AddUserRequest) {
+	return op, membership.AddUserRequest{Actor: Actor.ID, SpaceID: Space.ID, UserID: user, Role: role}
+}
+
 // Base returns the facts of Actor asking to give Target the predefined
 // MEMBER role in Space while holding no role at all: denied, since the
 // actor can neither read the space nor administer it. Each call returns a
 // fresh value; the records it points to are shared and must not be
 // modified.
 func Base() *membership.Facts {
-	return &membership.Facts{
-		Request: membership.AddUserRequest{
-			Actor: Actor.ID, SpaceID: Space.ID, UserID: Target.ID,
-			Role: membership.Predefined(membership.RoleMember),
-		},
+	f := &membership.Facts{
 		Actor:                  Actor,
 		Space:                  Space,
 		Organization:           Organization,
 		Target:                 Target,
 		TargetOrganizationRole: Predefined(membership.RoleMember),
 	}
+	f.Operation, f.Request = request(membership.OperationAdd, Target.ID, membership.Predefined(membership.RoleMember))
+	return f
 }
 
 // Allowed returns Base with the actor a predefined ADMIN of the space:
@@ -84,10 +96,99 @@ func Allowed() *membership.Facts {
 	return f
 }
 
+// MembershipOf returns a fresh membership of Target in Space with role.
+func MembershipOf(role membership.RoleAssignment) *membership.Membership {
+	return &membership.Membership{ID: ID("Membership:1"), UserID: Target.ID, SpaceID: Space.ID, Role: role}
+}
+
+// RemoveBase returns the facts of Actor asking to remove Target, a MEMBER
+// of Space, while holding no role at all: denied, since the actor can
+// neither read the space nor remove anyone from it. As with Base, each call
+// returns a fresh value over shared records.
+func RemoveBase() *membership.Facts {
+	f := Base()
+	f.Operation, f.Request = request(membership.OperationRemove, Target.ID, membership.RoleAssignment{})
+	f.Existing = MembershipOf(membership.Predefined(membership.RoleMember))
+	return f
+}
+
+// RemoveAllowed returns RemoveBase with the actor a predefined ADMIN of the
+// space: every check passes.
+func RemoveAllowed() *membership.Facts {
+	f := RemoveBase()
+	f.ActorSpaceRole = Predefined(membership.RoleAdmin)
+	return f
+}
+
+// ListBase returns the facts of Actor asking for the members of Space while
+// holding no role at all: denied, since the actor cannot read the space. A
+// list is about no user: there is no target and no membership.
+func ListBase() *membership.Facts {
+	f := Base()
+	f.Operation, f.Request = request(membership.OperationList, "", membership.RoleAssignment{})
+	f.Target, f.TargetOrganizationRole = nil, membership.Grant{}
+	return f
+}
+
+// ListAllowed returns ListBase with the actor a MEMBER of the organization,
+// which reads the public Space: every check passes.
+func ListAllowed() *membership.Facts {
+	f := ListBase()
+	f.ActorOrganizationRole = Predefined(membership.RoleMember)
+	return f
+}
+
 // Random returns Allowed with each of its facts redrawn from the universe
-// with probability one half. About one fact set in twenty is an allow.
+// with probability one half: always an add. About one fact set in twenty is
+// an allow. (It draws the same fact sets from the same source as it always
+// has, for the benchmarks that replay them.)
 func Random(r *rand.Rand) *membership.Facts {
 	f := Allowed()
+	redraw := func() bool { return r.IntN(2) == 0 }
+	redrawActor(r, f, grant)
+	redrawTarget(r, f, grant)
+	if redraw() {
+		asked := role(r)
+		f.Operation, f.Request = request(membership.OperationAdd, Target.ID, asked)
+		if asked.Kind == membership.RoleKindCustom {
+			f.CustomRole = pick(r, nil, Binder, Reader, ForeignBinder)
+		}
+	}
+	if redraw() {
+		f.Existing = MembershipOf(role(r))
+	}
+	return f
+}
+
+// RandomOperation returns the facts of any operation: an add as Random
+// draws it, a remove or a list drawn the same way from RemoveAllowed or
+// ListAllowed, or now and then the facts of one of those under an operation
+// the policy does not know (the zero Operation among them).
+func RandomOperation(r *rand.Rand) *membership.Facts {
+	var f *membership.Facts
+	switch n := r.IntN(20); {
+	case n < 8:
+		return Random(r)
+	case n < 15:
+		f = RemoveAllowed()
+		redrawActor(r, f, removeGrant)
+		redrawTarget(r, f, removeGrant)
+		if r.IntN(2) == 0 {
+			f.Existing = pick(r, nil, MembershipOf(membership.Predefined(membership.RoleAdmin)), MembershipOf(role(r)))
+		}
+	case n < 18:
+		f = ListAllowed()
+		redrawActor(r, f, removeGrant)
+	default:
+		f = pick(r, Allowed, RemoveAllowed, ListAllowed)()
+		f.Operation = pick(r, 0, membership.OperationList+1, 200)
+	}
+	return f
+}
+
+// redrawActor redraws, each with probability one half, the actor, the space
+// and its organization, and the actor's roles there (drawn by grant).
+func redrawActor(r *rand.Rand, f *membership.Facts, grant func(*rand.Rand) membership.Grant) {
 	redraw := func() bool { return r.IntN(2) == 0 }
 	if redraw() {
 		f.Actor = pick(r, nil, Actor, user(Actor, OtherAccount, membership.AccountMember),
@@ -107,6 +208,12 @@ func Random(r *rand.Rand) *membership.Facts {
 	if redraw() {
 		f.ActorSpaceRole = grant(r)
 	}
+}
+
+// redrawTarget redraws, each with probability one half, the target and the
+// target's role in the organization (drawn by grant).
+func redrawTarget(r *rand.Rand, f *membership.Facts, grant func(*rand.Rand) membership.Grant) {
+	redraw := func() bool { return r.IntN(2) == 0 }
 	if redraw() {
 		f.Target = pick(r, nil, Target, user(Target, OtherAccount, membership.AccountMember),
 			user(Target, Account, membership.AccountAdmin), user(Target, Account, membership.AccountAnnotator),
@@ -115,16 +222,6 @@ func Random(r *rand.Rand) *membership.Facts {
 	if redraw() {
 		f.TargetOrganizationRole = grant(r)
 	}
-	if redraw() {
-		f.Request.Role = role(r)
-	}
-	if f.Request.Role.Kind == membership.RoleKindCustom {
-		f.CustomRole = pick(r, nil, Binder, Reader, ForeignBinder)
-	}
-	if redraw() {
-		f.Existing = &membership.Membership{ID: ID("Membership:1"), UserID: Target.ID, SpaceID: Space.ID, Role: role(r)}
-	}
-	return f
 }
 
 func pick[T any](r *rand.Rand, choices ...T) T { return choices[r.IntN(len(choices))] }
@@ -168,4 +265,24 @@ func grant(r *rand.Rand) membership.Grant {
 		}
 	}
 	return g
+}
+
+// removeGrant draws a role someone holds for a remove: a predefined role,
+// or a custom role that grants ROLE_BINDING_DELETE, another permission, or
+// nothing here (of another account, or whose record is missing).
+func removeGrant(r *rand.Rand) membership.Grant {
+	switch r.IntN(8) {
+	case 0:
+		return membership.Grant{}
+	case 1:
+		return Held(Binder)
+	case 2:
+		return Held(ForeignRemover)
+	case 3:
+		return membership.Grant{Role: membership.Custom(Remover.ID)}
+	case 4, 5:
+		return Held(Remover)
+	default:
+		return Predefined(membership.PredefinedRole(1 + r.IntN(4)))
+	}
 }
