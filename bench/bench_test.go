@@ -1,20 +1,50 @@
 package main
 
-import "testing"
+import (
+	"flag"
+	"testing"
+)
 
-// The benchmarks of issue 4 under go test. Their bodies live in the
-// package's other files, so that the command runs the same ones; see the
-// package doc.
+// The benchmarks under go test. Their bodies live in the package's other
+// files, so that the command runs the same ones; see the package doc. The
+// traffic benchmarks gather one request per iteration with the timer
+// stopped, so give them a count: -benchtime 20000x.
 
-// storeSizes are the store sizes to benchmark: those of issue 4, without the
-// 1m store under -short.
+var accountsFlag = flag.Int("accounts", defaultAccounts, "accounts in the world of the traffic benchmarks")
+
+// storeSizes are the store sizes to benchmark, without the 1m store under
+// -short.
 func storeSizes() []int {
 	if testing.Short() {
-		return issueSizes[:1]
+		return defaultSizes[:1]
 	}
-	return issueSizes
+	return defaultSizes
 }
 
+func BenchmarkTraffic(b *testing.B) {
+	for _, d := range trafficDeciders {
+		b.Run(d.name, benchTraffic(*accountsFlag, d))
+	}
+}
+
+// BenchmarkTrafficParallel compares throughput under -cpu 1,2.
+func BenchmarkTrafficParallel(b *testing.B) {
+	b.Run("engine", benchTrafficParallel(*accountsFlag))
+}
+
+func BenchmarkTrafficAdd(b *testing.B) {
+	for _, n := range storeSizes() {
+		b.Run("memstore-"+sizeName(n), benchTrafficAdd(n))
+	}
+}
+
+func BenchmarkTrafficFloor(b *testing.B) {
+	for _, n := range storeSizes() {
+		b.Run(sizeName(n), benchTrafficFloor(n))
+	}
+}
+
+// BenchmarkDecision is the best case: one request repeated.
 func BenchmarkDecision(b *testing.B) {
 	for _, d := range deciders {
 		b.Run(d.name, func(b *testing.B) {
@@ -25,6 +55,8 @@ func BenchmarkDecision(b *testing.B) {
 	}
 }
 
+// BenchmarkAddUserToSpace is the best case: one membership updated again
+// and again.
 func BenchmarkAddUserToSpace(b *testing.B) {
 	for _, n := range storeSizes() {
 		b.Run("memstore-"+sizeName(n), benchAddUserToSpace(n))

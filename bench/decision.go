@@ -20,10 +20,13 @@ import (
 	"github.com/spaceauthz/spaceauthz/policy"
 )
 
-// The decision benchmarks time one decision of the SPEC section 3 rules on
-// facts gathered beforehand, by each decider below, on two fact sets.
-// Everything a decider needs (its prepared policy, its form of the input) is
-// built once, outside the timed loop.
+// The best-case decision benchmarks time one request repeated: the same
+// facts, gathered beforehand, decided again and again by each decider
+// below, for two fact sets. Everything a decider needs (its prepared
+// policy, its form of the input) is built once, outside the timed loop, so
+// they measure decisions alone, and a decider that remembers answers
+// answers every one from memory. The traffic benchmarks (traffic.go)
+// measure what real traffic costs.
 
 // A factCase is one fact set in every form a decider takes it.
 type factCase struct {

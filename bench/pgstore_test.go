@@ -19,7 +19,7 @@ import (
 	"github.com/spaceauthz/spaceauthz/policy"
 )
 
-// The PostgreSQL benchmarks of issue 5: AddUserToSpace/pgstore, the full
+// The PostgreSQL benchmarks: AddUserToSpace/pgstore, the full
 // service call on a pgstore, beside PgUpsertFloor, the bare upsert
 // statement that pgstore runs, on the same table, alone in its own
 // implicit transaction. Both update memberships of a world of

@@ -5,55 +5,108 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"maps"
 	"math"
-	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
-// writeTable writes the report for people: the machine, one line per
-// benchmark with its ratio to its baseline, and the targets.
+// writeTable writes the report for people: the machine, the stream, one
+// table per group with each result's ratio to its baseline, and the
+// targets.
 func writeTable(w io.Writer, r Report) error {
 	var b strings.Builder
 	m := r.Machine
 	fmt.Fprintf(&b, "spaceauthz benchmarks: %s/%s, %d CPUs, GOMAXPROCS %d, %s, median of %d run(s)\n",
 		m.GOOS, m.GOARCH, m.NumCPU, m.GOMAXPROCS, m.GoVersion, r.Count)
 	for _, s := range r.Seeding {
-		fmt.Fprintf(&b, "seeded %s with %d memberships in %.1fs\n", s.Store, s.Memberships, s.Seconds)
-	}
-	b.WriteString("\n")
-
-	metrics := customMetrics(r)
-	header := append([]string{"ns/op", "allocs/op", "B/op"}, metrics...)
-	header = append(header, "ratio")
-	rows := [][]string{}
-	for _, res := range r.Results {
-		if res.Runs == 0 {
-			rows = append(rows, []string{res.Name, "failed"})
+		if s.Accounts > 0 {
+			fmt.Fprintf(&b, "seeded %s: %s accounts, %s space memberships, in %.1fs\n", s.Store, count(s.Accounts), count(s.Memberships), s.Seconds)
 			continue
 		}
-		row := []string{res.Name, num(res.NsPerOp), num(res.AllocsPerOp), num(res.BytesPerOp)}
-		for _, k := range metrics {
-			v, ok := res.Metrics[k]
-			row = append(row, map[bool]string{true: num(v), false: "-"}[ok])
-		}
-		row = append(row, ratioText(res), baselineText(res))
-		rows = append(rows, row)
+		fmt.Fprintf(&b, "seeded %s with %s memberships in %.1fs\n", s.Store, count(s.Memberships), s.Seconds)
 	}
-	writeColumns(&b, append([]string{"benchmark"}, header...), "baseline", rows)
+	if r.Traffic != nil {
+		b.WriteString("\n")
+		writeStream(&b, r.Traffic)
+	}
+
+	for _, g := range r.Groups {
+		var rows [][]string
+		for _, res := range r.Results {
+			if res.Group != g.Name {
+				continue
+			}
+			if res.Runs == 0 {
+				rows = append(rows, []string{res.Name, "failed"})
+				continue
+			}
+			row := []string{res.Name}
+			for _, metric := range g.Columns {
+				v, ok := res.value(metric)
+				row = append(row, map[bool]string{true: metricText(metric, v), false: "-"}[ok])
+			}
+			rows = append(rows, append(row, ratioText(res), baselineText(res)))
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s\n", g.Title)
+		header := append([]string{"benchmark"}, g.Columns...)
+		writeColumns(&b, append(header, g.Ratio), "baseline", rows)
+	}
 
 	b.WriteString("\n")
-	rows = rows[:0]
+	var rows [][]string
 	for _, t := range r.Targets {
 		value := "-"
 		if t.Status != "SKIP" {
-			value = num(t.Value)
+			value = metricText(t.Unit, t.Value)
 		}
-		rows = append(rows, []string{t.Name, value, t.Op + " " + num(t.Limit), t.Status})
+		rows = append(rows, []string{t.Name, t.Unit, value, t.Op + " " + metricText(t.Unit, t.Limit), t.Status})
 	}
-	writeColumns(&b, []string{"target (issue 4)", "value", "target"}, "result", rows)
+	writeColumns(&b, []string{"target", "unit", "value", "limit"}, "result", rows)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeStream describes the stream the traffic benchmarks run on and what
+// the check before timing found.
+func writeStream(b *strings.Builder, t *TrafficCheck) {
+	s := t.Shape
+	fmt.Fprintf(b, "The stream: %s add requests across %s accounts (popularity by a Zipf law), the same on every run.\n",
+		count(s.Requests), count(t.Accounts))
+	fmt.Fprintf(b, "  allowed %s; naming a space, user or role of another account %s\n", percent(s.share(s.Allowed)), percent(s.share(s.CrossAccount)))
+	var denied []string
+	for _, code := range deniedCodes {
+		denied = append(denied, fmt.Sprintf("%s %s", code, percent(s.share(s.Denied[code]))))
+	}
+	fmt.Fprintf(b, "  denied: %s\n", strings.Join(denied, ", "))
+	var checked []string
+	for _, a := range t.Agreement {
+		checked = append(checked, fmt.Sprintf("%s on %s", a.Decider, count(a.Checked)))
+	}
+	fmt.Fprintf(b, "  checked before timing against the hand-written check: %s requests; %s differ\n", strings.Join(checked, ", "), count(t.differing()))
+	for _, a := range t.Agreement {
+		if a.FirstDifference != "" {
+			fmt.Fprintf(b, "    first difference of %s: %s\n", a.Decider, a.FirstDifference)
+		}
+	}
+	fmt.Fprintf(b, "  engine cache hit ratio after the first %s requests: %s\n", count(t.Warmup), metricText("share", t.HitRatio))
+}
+
+func percent(share float64) string { return fmt.Sprintf("%.1f%%", 100*share) }
+
+// metricText writes a value of a metric: shares and hit ratios with four
+// decimals (0.9990 and 1 are far apart for a cache), ratios with three
+// significant digits, the rest with num.
+func metricText(metric string, v float64) string {
+	switch metric {
+	case "hit-ratio", "share":
+		return fmt.Sprintf("%.4f", v)
+	case "ratio":
+		return strings.TrimSuffix(ratio(v), "x")
+	}
+	return num(v)
 }
 
 // writeColumns writes a header and rows: the first column left-aligned, the
@@ -63,34 +116,24 @@ func writeColumns(b *strings.Builder, header []string, last string, rows [][]str
 	widths := make([]int, len(header))
 	for _, row := range append([][]string{header}, rows...) {
 		for i, cell := range row {
-			widths[i] = max(widths[i], len(cell))
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
 		}
 	}
 	for _, row := range append([][]string{header}, rows...) {
 		var line strings.Builder
 		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
 			switch {
 			case i == 0:
-				fmt.Fprintf(&line, "%-*s", widths[i], cell)
+				line.WriteString(cell + pad)
 			case i == len(header)-1:
-				fmt.Fprintf(&line, "  %s", cell)
+				line.WriteString("  " + cell)
 			default:
-				fmt.Fprintf(&line, "  %*s", widths[i], cell)
+				line.WriteString("  " + pad + cell)
 			}
 		}
 		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
 	}
-}
-
-// customMetrics lists the metrics of the results beyond the standard ones.
-func customMetrics(r Report) []string {
-	set := map[string]bool{}
-	for _, res := range r.Results {
-		for k := range res.Metrics {
-			set[k] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
 }
 
 func ratioText(res Result) string {
@@ -112,23 +155,21 @@ func ratio(v float64) string {
 }
 
 func baselineText(res Result) string {
-	metric := ""
-	if res.Metric != "" {
-		metric = " (" + res.Metric + ")"
-	}
 	switch res.Baseline {
 	case "":
 		return ""
 	case res.Name:
-		return "baseline" + metric
+		return "baseline"
 	}
-	return "vs " + res.Baseline + metric
+	return "vs " + res.Baseline
 }
 
-// num writes a number with about three significant digits, and integers as
-// integers.
+// num writes a number with about three significant digits, integers as
+// integers, and thousands separated: 4.12, 12.5, 375, 25,000.
 func num(v float64) string {
 	switch a := math.Abs(v); {
+	case a >= 1000:
+		return count(int(math.Round(v)))
 	case a >= 100 || v == math.Trunc(v):
 		return fmt.Sprintf("%.0f", v)
 	case a >= 10:
@@ -145,8 +186,8 @@ func writeJSON(w io.Writer, r Report) error {
 	return enc.Encode(r)
 }
 
-// The chart: one panel per unit, one horizontal bar per benchmark on a
-// logarithmic axis, baselines in grey.
+// The chart: one panel per group, one horizontal bar per benchmark on a
+// logarithmic axis of the group's metric, baselines in grey.
 const (
 	chartWidth  = 960
 	labelWidth  = 330 // the benchmark names, left of the bars
@@ -164,27 +205,24 @@ type bar struct {
 }
 
 type panel struct {
-	title string
-	unit  string // "ns" or "B"
-	bars  []bar
+	title  string
+	metric string // the group's Compare
+	bars   []bar
 }
 
-// panels sorts the results into the time panel and the memory panel.
+// panels draws one panel per group that has results.
 func panels(r Report) []panel {
-	timePanel := panel{title: "time per operation (ns/op, log scale)", unit: "ns"}
-	memoryPanel := panel{title: "memory per membership (B/membership, log scale)", unit: "B"}
-	for _, res := range r.Results {
-		if res.Runs == 0 {
-			continue
-		}
-		if v, ok := res.Metrics["B/membership"]; ok {
-			memoryPanel.bars = append(memoryPanel.bars, bar{res.Name, v, res.Ratio, res.Baseline == res.Name})
-			continue
-		}
-		timePanel.bars = append(timePanel.bars, bar{res.Name, res.NsPerOp, res.Ratio, res.Baseline == res.Name})
-	}
 	var ps []panel
-	for _, p := range []panel{timePanel, memoryPanel} {
+	for _, g := range r.Groups {
+		p := panel{title: fmt.Sprintf("%s (%s, log scale)", g.Title, g.Compare), metric: g.Compare}
+		for _, res := range r.Results {
+			if res.Group != g.Name || res.Runs == 0 {
+				continue
+			}
+			if v, ok := res.value(g.Compare); ok && v > 0 {
+				p.bars = append(p.bars, bar{res.Name, v, res.Ratio, res.Baseline == res.Name})
+			}
+		}
 		if len(p.bars) > 0 {
 			ps = append(ps, p)
 		}
@@ -205,7 +243,7 @@ func writeSVG(w io.Writer, r Report) error {
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", chartWidth, height)
 	m := r.Machine
 	text(&b, 10, 22, "start", "font-size=\"15\" font-weight=\"bold\"", "spaceauthz benchmarks")
-	text(&b, 10, 40, "start", "fill=\"#555\"", fmt.Sprintf("%s/%s, %d CPUs, %s, median of %d run(s); grey bars are baselines, ratios are to the baseline",
+	text(&b, 10, 40, "start", "fill=\"#555\"", fmt.Sprintf("%s/%s, %d CPUs, %s, median of %d run(s); grey bars are baselines, ratios are to the baseline on the panel's measure",
 		m.GOOS, m.GOARCH, m.NumCPU, m.GoVersion, r.Count))
 	y := 56
 	for _, p := range ps {
@@ -226,7 +264,7 @@ func drawPanel(b *strings.Builder, p panel, y int) int {
 	bottom := y + len(p.bars)*rowHeight
 	for d := lo; d <= hi*1.001; d *= 10 {
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>`+"\n", x(d), y-4, x(d), bottom)
-		text(b, x(d), float64(bottom+14), "middle", "fill=\"#555\"", quantity(d, p.unit))
+		text(b, x(d), float64(bottom+14), "middle", "fill=\"#555\"", quantity(d, p.metric))
 	}
 	for i, bar := range p.bars {
 		top := y + i*rowHeight
@@ -238,7 +276,7 @@ func drawPanel(b *strings.Builder, p panel, y int) int {
 		end := x(bar.value)
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>`+"\n",
 			labelWidth, top, max(end-labelWidth, 1), barHeight, fill)
-		label := quantity(bar.value, p.unit)
+		label := quantity(bar.value, p.metric)
 		if bar.ratio != 0 && !bar.baseline {
 			label += " (" + ratio(bar.ratio) + ")"
 		}
@@ -265,11 +303,17 @@ func decades(bars []bar) (lo, hi float64) {
 	return lo, hi
 }
 
-// quantity writes a number of ns or B with a prefix: 4.12 ns, 24.1 µs, 612 B.
-func quantity(v float64, unit string) string {
-	prefixes := []string{"", "k", "M", "G"}
-	if unit == "ns" {
+// quantity writes a value of a metric with a prefix: 4.12 ns, 24.1 µs,
+// 612 B, 1.25 M/s.
+func quantity(v float64, metric string) string {
+	unit, prefixes := "", []string{"", "k", "M", "G"}
+	switch {
+	case metric == "ns/op":
 		unit, prefixes = "s", []string{"n", "µ", "m", ""}
+	case strings.HasPrefix(metric, "B/"):
+		unit = "B"
+	case strings.HasSuffix(metric, "/s"):
+		unit = "/s"
 	}
 	i := 0
 	for v >= 1000 && i < len(prefixes)-1 {

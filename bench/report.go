@@ -7,15 +7,18 @@ import (
 	"testing"
 )
 
-// Report is what one run of the command measured: the machine, every
-// benchmark (medians over the runs), and the targets of issue 4 judged on
-// those numbers. It is also the -json output.
+// Report is what one run of the command measured: the machine, the
+// stream and what the check before timing found, every benchmark (medians
+// over the runs) in its group, and the targets judged on those numbers. It
+// is also the -json output.
 type Report struct {
-	Machine Machine   `json:"machine"`
-	Count   int       `json:"count"`
-	Seeding []Seeding `json:"seeding,omitempty"`
-	Results []Result  `json:"results"`
-	Targets []Target  `json:"targets"`
+	Machine Machine       `json:"machine"`
+	Count   int           `json:"count"`
+	Seeding []Seeding     `json:"seeding,omitempty"`
+	Traffic *TrafficCheck `json:"traffic,omitempty"`
+	Groups  []Group       `json:"groups"`
+	Results []Result      `json:"results"`
+	Targets []Target      `json:"targets"`
 }
 
 // Machine describes where the numbers come from.
@@ -36,15 +39,18 @@ func thisMachine() Machine {
 
 // Seeding is how long filling a benchmark store took.
 type Seeding struct {
-	Store       string  `json:"store"`
+	Store string `json:"store"`
+	// Accounts is set for the worlds of the traffic benchmarks.
+	Accounts    int     `json:"accounts,omitempty"`
 	Memberships int     `json:"memberships"`
 	Seconds     float64 `json:"seconds"`
 }
 
 // Result is one benchmark: the medians of its runs, and its ratio to its
-// baseline on the metric they are compared by.
+// baseline on the metric its group compares.
 type Result struct {
-	Name string `json:"name"`
+	Name  string `json:"name"`
+	Group string `json:"group"`
 	// Runs is how many runs succeeded; a result without any is missing.
 	Runs        int                `json:"runs"`
 	NsPerOp     float64            `json:"ns_per_op"`
@@ -52,7 +58,6 @@ type Result struct {
 	BytesPerOp  float64            `json:"bytes_per_op"`
 	Metrics     map[string]float64 `json:"metrics,omitempty"`
 	Baseline    string             `json:"baseline,omitempty"`
-	Metric      string             `json:"metric,omitempty"`
 	Ratio       float64            `json:"ratio,omitempty"`
 }
 
@@ -71,34 +76,50 @@ func (r Result) value(metric string) (float64, bool) {
 	return v, ok
 }
 
-// Target is one target of issue 4 and how this run fares against it.
+// Target is one target and how this run fares against it.
 type Target struct {
-	Name   string  `json:"name"`
+	Name string `json:"name"`
+	// Unit says what Value counts: a ratio, allocs/op, a share, ...
+	Unit   string  `json:"unit"`
 	Value  float64 `json:"value"`
 	Op     string  `json:"op"` // "<=" or ">="
 	Limit  float64 `json:"limit"`
 	Status string  `json:"status"` // PASS, FAIL, or SKIP when a benchmark did not run
 }
 
-// newReport builds the report from the runs of each benchmark.
-func newReport(m Machine, count int, list []benchmark, runs map[string][]testing.BenchmarkResult) Report {
-	r := Report{Machine: m, Count: count}
+// newReport builds the report from the runs of each benchmark and the
+// check of the stream (nil when there was none).
+func newReport(m Machine, count int, gs []Group, list []benchmark, runs map[string][]testing.BenchmarkResult, traffic *TrafficCheck) Report {
+	r := Report{Machine: m, Count: count, Groups: gs, Traffic: traffic}
 	for _, bm := range list {
 		res := median(runs[bm.name])
-		res.Name, res.Baseline, res.Metric = bm.name, bm.baseline, bm.metric
+		res.Name, res.Group, res.Baseline = bm.name, bm.group, bm.baseline
 		r.Results = append(r.Results, res)
 	}
 	for i := range r.Results {
 		res := &r.Results[i]
-		if ratio, ok := r.ratio(res.Name, res.Baseline, res.Metric); ok {
-			res.Ratio = ratio
+		if g, ok := r.group(res.Group); ok {
+			if ratio, ok := r.ratio(res.Name, res.Baseline, g.Compare); ok {
+				res.Ratio = ratio
+			}
 		}
 	}
 	r.Targets = r.judge()
 	return r
 }
 
-// median returns the median of each measure over the runs.
+func (r Report) group(name string) (Group, bool) {
+	for _, g := range r.Groups {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return Group{}, false
+}
+
+// median returns the median of each measure over the runs. A benchmark may
+// replace a standard measure with ReportMetric (the memory benchmarks set
+// ns/op to zero: their time says nothing).
 func median(runs []testing.BenchmarkResult) Result {
 	var ns, allocs, bytes []float64
 	metrics := map[string][]float64{}
@@ -112,6 +133,12 @@ func median(runs []testing.BenchmarkResult) Result {
 		bytes = append(bytes, float64(run.MemBytes)/n)
 		for k, v := range run.Extra {
 			metrics[k] = append(metrics[k], v)
+		}
+	}
+	for k, standard := range map[string]*[]float64{"ns/op": &ns, "allocs/op": &allocs, "B/op": &bytes} {
+		if vs, ok := metrics[k]; ok {
+			*standard = vs
+			delete(metrics, k)
 		}
 	}
 	res := Result{Runs: len(ns), NsPerOp: middle(ns), AllocsPerOp: middle(allocs), BytesPerOp: middle(bytes)}
@@ -159,10 +186,11 @@ func (r Report) ratio(a, b, metric string) (float64, bool) {
 	return va / vb, true
 }
 
-// A goal is a target of issue 4 before it is judged: how to compute its
-// value from a report, and the limit.
+// A goal is a target before it is judged: how to compute its value from a
+// report, and the limit.
 type goal struct {
 	name  string
+	unit  string
 	value func(Report) (float64, bool)
 	op    string
 	limit float64
@@ -182,42 +210,71 @@ func valueOf(name, metric string) func(Report) (float64, bool) {
 	}
 }
 
-// goals are the targets of issue 4. Times are compared as ratios within one
-// run, so that the speed of the machine cancels out.
-func goals() []goal {
-	var gs []goal
+func fromTraffic(value func(*TrafficCheck) float64) func(Report) (float64, bool) {
+	return func(r Report) (float64, bool) {
+		if r.Traffic == nil {
+			return 0, false
+		}
+		return value(r.Traffic), true
+	}
+}
+
+// goals are the targets. Times are compared as ratios within one run, so
+// that the speed of the machine cancels out; each name says what is
+// divided by what, and so which way is better.
+func goals(r Report) []goal {
+	hitRatio := "Traffic: engine cache hit ratio after the stream's warm-up"
+	if t := r.Traffic; t != nil {
+		hitRatio = fmt.Sprintf("Traffic: engine cache hit ratio after the first %s requests (%s accounts)", count(t.Warmup), count(t.Accounts))
+	}
+	gs := []goal{
+		{"Traffic: engine ÷ Cedar, time per decision", "ratio",
+			ratioOf("Traffic/engine", "Traffic/cedar", "ns/op"), "<=", 0.25},
+		{"Traffic: plain OPA ÷ engine, time per decision", "ratio",
+			ratioOf("Traffic/opa-prepared", "Traffic/engine", "ns/op"), ">=", 50},
+		{hitRatio, "share",
+			fromTraffic(func(t *TrafficCheck) float64 { return t.HitRatio }), ">=", 0.99},
+		{"Traffic: engine, allocations per decision", "allocs/op",
+			valueOf("Traffic/engine", "allocs/op"), "<=", 2},
+		{"Traffic: engine with a decision hook, allocations per decision", "allocs/op",
+			valueOf("Traffic/engine-hook", "allocs/op"), "<=", 2},
+		{"Traffic: memstore-1m ÷ bare go-memdb, time per add", "ratio",
+			ratioOf("TrafficAdd/memstore-1m", "TrafficFloor/1m", "ns/op"), "<=", 2.5},
+		{"Traffic: engine throughput, 2 CPUs ÷ 1 CPU", "ratio",
+			ratioOf("TrafficParallel/engine/procs-2", "TrafficParallel/engine/procs-1", "decisions/s"), ">=", 1.6},
+		{"Traffic: decisions that differ from the hand-written check", "decisions",
+			fromTraffic(func(t *TrafficCheck) float64 { return float64(t.differing()) }), "<=", 0},
+	}
 	for _, c := range factCaseNames {
 		gs = append(gs,
-			goal{fmt.Sprintf("Decision/engine / Decision/cedar (%s), ns/op", c),
+			goal{fmt.Sprintf("Best case (%s): engine ÷ Cedar, time per decision", c), "ratio",
 				ratioOf("Decision/engine/"+c, "Decision/cedar/"+c, "ns/op"), "<=", 1.0},
-			goal{fmt.Sprintf("Decision/opa-prepared / Decision/engine (%s), ns/op", c),
+			goal{fmt.Sprintf("Best case (%s): plain OPA ÷ engine, time per decision", c), "ratio",
 				ratioOf("Decision/opa-prepared/"+c, "Decision/engine/"+c, "ns/op"), ">=", 20},
-			goal{fmt.Sprintf("Decision/engine (%s), allocs/op", c),
+			goal{fmt.Sprintf("Best case (%s): engine, allocations per decision", c), "allocs/op",
 				valueOf("Decision/engine/"+c, "allocs/op"), "<=", 2},
 		)
 	}
 	gs = append(gs,
-		goal{"AddUserToSpace/memstore-1m / MemdbUpsertFloor/1m, ns/op",
+		goal{"Best case: memstore-1m ÷ bare go-memdb, time per update", "ratio",
 			ratioOf("AddUserToSpace/memstore-1m", "MemdbUpsertFloor/1m", "ns/op"), "<=", 2.0},
-		goal{"AddUserToSpace/memstore-1m / AddUserToSpace/memstore-10k, ns/op",
+		goal{"Best case: memstore-1m ÷ memstore-10k, time per update", "ratio",
 			ratioOf("AddUserToSpace/memstore-1m", "AddUserToSpace/memstore-10k", "ns/op"), "<=", 1.5},
-		goal{"MemoryPerMembership/memstore, B/membership",
-			valueOf("MemoryPerMembership/memstore", "B/membership"), "<=", 1024},
 	)
-	for _, size := range issueSizes {
+	for _, size := range defaultSizes {
 		name := "AddUserToSpaceParallel/memstore-" + sizeName(size)
-		// Throughput is the inverse of ns/op, hence procs-1 over procs-2.
-		gs = append(gs, goal{name + ", throughput procs-2 / procs-1",
-			ratioOf(name+"/procs-1", name+"/procs-2", "ns/op"), ">=", 1.0})
+		gs = append(gs, goal{fmt.Sprintf("Best case: memstore-%s update throughput, 2 CPUs ÷ 1 CPU", sizeName(size)), "ratio",
+			ratioOf(name+"/procs-2", name+"/procs-1", "adds/s"), ">=", 1.0})
 	}
-	return gs
+	return append(gs, goal{"Memory: memstore, bytes per space membership", "B/membership",
+		valueOf("MemoryPerMembership/memstore", "B/membership"), "<=", 1024})
 }
 
 // judge evaluates every goal on the report.
 func (r Report) judge() []Target {
 	var ts []Target
-	for _, g := range goals() {
-		t := Target{Name: g.name, Op: g.op, Limit: g.limit, Status: "SKIP"}
+	for _, g := range goals(r) {
+		t := Target{Name: g.name, Unit: g.unit, Op: g.op, Limit: g.limit, Status: "SKIP"}
 		if v, ok := g.value(r); ok {
 			t.Value = v
 			pass := v <= g.limit

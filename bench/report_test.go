@@ -12,6 +12,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/spaceauthz/spaceauthz/internal/golden"
+	"github.com/spaceauthz/spaceauthz/membership"
 )
 
 // fakeRun is a benchmark result of n iterations taking ns each.
@@ -22,13 +23,30 @@ func fakeRun(ns float64, allocs, bytes uint64, extra map[string]float64) testing
 	}
 }
 
+// sampleConfig is the configuration of sampleReport: the defaults.
+var sampleConfig = config{sizes: defaultSizes, memberships: memoryMemberships, accounts: defaultAccounts, requests: defaultRequests, warmup: defaultWarmup}
+
 // sampleReport is a report over the suite with made-up numbers: the
-// decision targets fail, the store targets pass, the 1m parallel add
-// failed to run.
+// traffic decision targets pass but for allocations with a hook, the store
+// targets pass, the best-case decision targets fail, and the 1m parallel
+// update failed to run.
 func sampleReport() Report {
-	list := suite(issueSizes, memoryMemberships)
+	list := suite(sampleConfig)
 	runs := map[string][]testing.BenchmarkResult{}
 	set := func(name string, rs ...testing.BenchmarkResult) { runs[name] = rs }
+	hits := map[string]float64{"hit-ratio": 0.95}
+	set("Traffic/native", fakeRun(60, 0, 0, nil))
+	set("Traffic/engine", fakeRun(900, 1, 48, hits), fakeRun(1_100, 1, 48, hits), fakeRun(1_000, 1, 48, hits))
+	set("Traffic/engine-hook", fakeRun(1_600, 12, 900, hits))
+	set("Traffic/engine-uncached", fakeRun(150_000, 500, 30_000, map[string]float64{"hit-ratio": 0}))
+	set("Traffic/opa-prepared", fakeRun(140_000, 480, 29_000, nil))
+	set("Traffic/cedar", fakeRun(6_000, 40, 3_000, nil))
+	set("TrafficParallel/engine/procs-1", fakeRun(1_000, 1, 48, map[string]float64{"decisions/s": 1e6, "hit-ratio": 0.95}))
+	set("TrafficParallel/engine/procs-2", fakeRun(550, 1, 48, map[string]float64{"decisions/s": 1.8e6, "hit-ratio": 0.95}))
+	set("TrafficFloor/10k", fakeRun(1_500, 20, 2_000, nil))
+	set("TrafficAdd/memstore-10k", fakeRun(3_000, 40, 4_000, map[string]float64{"hit-ratio": 0.99}))
+	set("TrafficFloor/1m", fakeRun(2_000, 25, 2_500, nil))
+	set("TrafficAdd/memstore-1m", fakeRun(4_000, 45, 4_500, map[string]float64{"hit-ratio": 0.99}))
 	for _, c := range factCaseNames {
 		set("Decision/native/"+c, fakeRun(4, 0, 0, nil))
 		set("Decision/opa-prepared/"+c, fakeRun(24_000, 186, 9000, nil), fakeRun(26_000, 186, 9000, nil), fakeRun(25_000, 187, 9100, nil))
@@ -40,12 +58,28 @@ func sampleReport() Report {
 	set("AddUserToSpace/memstore-10k", fakeRun(3_000, 50, 5000, nil))
 	set("MemdbUpsertFloor/1m", fakeRun(3_000, 40, 4000, nil))
 	set("AddUserToSpace/memstore-1m", fakeRun(4_000, 60, 6000, nil))
-	set("AddUserToSpaceParallel/memstore-10k/procs-1", fakeRun(3_000, 50, 5000, nil))
-	set("AddUserToSpaceParallel/memstore-10k/procs-2", fakeRun(2_500, 50, 5000, nil))
-	set("MemoryPerMembership/memdb-floor", fakeRun(2e8, 0, 0, map[string]float64{"B/membership": 400}))
-	set("MemoryPerMembership/memstore", fakeRun(9e8, 0, 0, map[string]float64{"B/membership": 900}))
-	r := newReport(Machine{GOOS: "linux", GOARCH: "amd64", GoVersion: "go1.26.0", NumCPU: 2, GOMAXPROCS: 2}, 3, list, runs)
-	r.Seeding = []Seeding{{Store: "memstore-1m", Memberships: 1_000_000, Seconds: 12.5}}
+	set("AddUserToSpaceParallel/memstore-10k/procs-1", fakeRun(3_000, 50, 5000, map[string]float64{"adds/s": 333_333}))
+	set("AddUserToSpaceParallel/memstore-10k/procs-2", fakeRun(2_500, 50, 5000, map[string]float64{"adds/s": 400_000}))
+	set("MemoryPerMembership/memdb-floor", fakeRun(2e8, 0, 0, map[string]float64{"B/membership": 400, "ns/op": 0}))
+	set("MemoryPerMembership/memstore", fakeRun(9e8, 0, 0, map[string]float64{"B/membership": 900, "ns/op": 0}))
+	traffic := &TrafficCheck{
+		Accounts: defaultAccounts, Warmup: defaultWarmup, HitRatio: 0.9931,
+		Shape: StreamShape{Requests: defaultRequests, Allowed: 56_000, CrossAccount: 6_000, Denied: map[membership.Code]int{
+			membership.CodeUnauthenticated: 2_000, membership.CodeSpaceNotFound: 60_000, membership.CodeForbidden: 30_000,
+			membership.CodeUserNotFound: 2_000, membership.CodeRoleNotFound: 3_000, membership.CodeUserNotInOrganization: 37_000,
+			membership.CodeAnnotatorRoleRequired: 7_000, membership.CodeAnnotatorRoleNotAllowed: 3_000,
+		}},
+		Agreement: []Agreement{
+			{Decider: "engine", Checked: defaultRequests},
+			{Decider: "cedar", Checked: defaultRequests},
+			{Decider: "opa-prepared", Checked: opaSample},
+		},
+	}
+	r := newReport(Machine{GOOS: "linux", GOARCH: "amd64", GoVersion: "go1.26.0", NumCPU: 2, GOMAXPROCS: 2}, 3, groups(sampleConfig), list, runs, traffic)
+	r.Seeding = []Seeding{
+		{Store: "traffic world (accounts load as the stream names them)", Accounts: 8_960, Memberships: 404_000, Seconds: 9.8},
+		{Store: "memstore-1m", Memberships: 1_000_000, Seconds: 12.5},
+	}
 	return r
 }
 
@@ -56,8 +90,17 @@ func TestReportMediansRatiosAndTargets(t *testing.T) {
 	if opa.NsPerOp != 25_000 || opa.AllocsPerOp != 186 || opa.Runs != 3 {
 		t.Errorf("opa-prepared medians: %+v", opa)
 	}
+	if engine, _ := r.result("Traffic/engine"); engine.NsPerOp != 1_000 || engine.Metrics["hit-ratio"] != 0.95 {
+		t.Errorf("Traffic/engine medians: %+v", engine)
+	}
 	if got, _ := r.result("AddUserToSpace/memstore-1m"); got.Ratio != 4.0/3 {
 		t.Errorf("AddUserToSpace/memstore-1m ratio = %v, want 4/3 of the floor", got.Ratio)
+	}
+	if got, _ := r.result("TrafficParallel/engine/procs-2"); got.Ratio != 1.8 {
+		t.Errorf("TrafficParallel/engine/procs-2 ratio = %v, want 1.8 times the throughput of procs-1", got.Ratio)
+	}
+	if got, _ := r.result("MemoryPerMembership/memstore"); got.NsPerOp != 0 || got.Ratio != 2.25 {
+		t.Errorf("MemoryPerMembership/memstore: %+v, want no time and 2.25 times the floor's size", got)
 	}
 	if _, ok := r.result("AddUserToSpaceParallel/memstore-1m/procs-1"); ok {
 		t.Error("a benchmark without runs counts as a result")
@@ -67,14 +110,22 @@ func TestReportMediansRatiosAndTargets(t *testing.T) {
 		status[target.Name] = target.Status
 	}
 	want := map[string]string{
-		"Decision/engine / Decision/cedar (allowed), ns/op":                 "FAIL",
-		"Decision/opa-prepared / Decision/engine (denied), ns/op":           "FAIL",
-		"Decision/engine (allowed), allocs/op":                              "FAIL",
-		"AddUserToSpace/memstore-1m / MemdbUpsertFloor/1m, ns/op":           "PASS",
-		"AddUserToSpace/memstore-1m / AddUserToSpace/memstore-10k, ns/op":   "PASS",
-		"MemoryPerMembership/memstore, B/membership":                        "PASS",
-		"AddUserToSpaceParallel/memstore-10k, throughput procs-2 / procs-1": "PASS",
-		"AddUserToSpaceParallel/memstore-1m, throughput procs-2 / procs-1":  "SKIP",
+		"Traffic: engine ÷ Cedar, time per decision":                                        "PASS",
+		"Traffic: plain OPA ÷ engine, time per decision":                                    "PASS",
+		"Traffic: engine cache hit ratio after the first 10,000 requests (10,000 accounts)": "PASS",
+		"Traffic: engine, allocations per decision":                                         "PASS",
+		"Traffic: engine with a decision hook, allocations per decision":                    "FAIL",
+		"Traffic: memstore-1m ÷ bare go-memdb, time per add":                                "PASS",
+		"Traffic: engine throughput, 2 CPUs ÷ 1 CPU":                                        "PASS",
+		"Traffic: decisions that differ from the hand-written check":                        "PASS",
+		"Best case (allowed): engine ÷ Cedar, time per decision":                            "FAIL",
+		"Best case (denied): plain OPA ÷ engine, time per decision":                         "FAIL",
+		"Best case (allowed): engine, allocations per decision":                             "FAIL",
+		"Best case: memstore-1m ÷ bare go-memdb, time per update":                           "PASS",
+		"Best case: memstore-1m ÷ memstore-10k, time per update":                            "PASS",
+		"Best case: memstore-10k update throughput, 2 CPUs ÷ 1 CPU":                         "PASS",
+		"Best case: memstore-1m update throughput, 2 CPUs ÷ 1 CPU":                          "SKIP",
+		"Memory: memstore, bytes per space membership":                                      "PASS",
 	}
 	for name, w := range want {
 		if status[name] != w {
@@ -191,14 +242,18 @@ func TestSizes(t *testing.T) {
 
 func TestFlags(t *testing.T) {
 	t.Parallel()
-	cfg, err := parseFlags([]string{"-quick", "-count", "3", "-json", "-svg", "out.svg"}, io.Discard)
+	cfg, err := parseFlags([]string{"-quick", "-count", "3", "-json", "-svg", "out.svg", "-accounts", "100"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !gocmp.Equal(cfg.sizes, []int{10_000}) || cfg.count != 3 || !cfg.json || cfg.svg != "out.svg" || cfg.memberships != memoryMemberships {
+	if !gocmp.Equal(cfg.sizes, []int{10_000}) || cfg.count != 3 || !cfg.json || cfg.svg != "out.svg" || cfg.memberships != memoryMemberships ||
+		cfg.accounts != 100 || cfg.requests != defaultRequests || cfg.warmup != defaultWarmup {
 		t.Errorf("parseFlags = %+v", cfg)
 	}
-	for _, bad := range [][]string{{"-count", "0"}, {"-sizes", "ten"}, {"extra"}, {"-nope"}} {
+	if cfg, err := parseFlags(nil, io.Discard); err != nil || cfg.svg != "bench-report.svg" || cfg.accounts != defaultAccounts {
+		t.Errorf("parseFlags() = %+v, %v; want the chart drawn by default", cfg, err)
+	}
+	for _, bad := range [][]string{{"-count", "0"}, {"-sizes", "ten"}, {"extra"}, {"-nope"}, {"-accounts", "0"}, {"-benchtime", "fast"}, {"-benchtime", "0x"}} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q) did not fail", bad)
 		}
