@@ -197,6 +197,7 @@ func benchTrafficParallel(accounts int) func(*testing.B) {
 		}
 		ctx := context.Background()
 		var next atomic.Int64
+		settle()
 		b.ReportAllocs()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {

@@ -110,7 +110,9 @@ func (c *decisionCache) get(key []byte) (membership.Decision, bool) {
 		// Merged meanwhile?
 		e, ok = (*s.read.Load())[string(key)]
 	}
-	if s.misses++; len(s.dirty) > 0 && s.misses >= len(s.dirty) {
+	// Merge once the locked lookups have cost about as much as copying the
+	// shard will, as sync.Map does.
+	if s.misses++; len(s.dirty) > 0 && s.misses >= len(*s.read.Load())+len(s.dirty) {
 		s.merge()
 	}
 	if !ok {
@@ -146,10 +148,16 @@ func (c *decisionCache) put(key []byte, d membership.Decision) {
 }
 
 // merge moves the waiting entries into a new immutable map, evicting the
-// least used entries when the shard is over capacity. s.mu must be held.
+// least used entries when the shard is over capacity: down to 7/8 of it, so
+// that a full shard does not sort its entries on every insert. s.mu must be
+// held.
 func (s *cacheShard) merge() {
 	read := *s.read.Load()
-	room := max(s.capacity-len(s.dirty), 0)
+	room := s.capacity - len(s.dirty)
+	if len(read) > room {
+		room = s.capacity - s.capacity/8 - len(s.dirty)
+	}
+	room = max(room, 0)
 	next := make(map[string]*cacheEntry, min(len(read), room)+len(s.dirty))
 	if len(read) <= room {
 		maps.Copy(next, read)

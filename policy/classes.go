@@ -32,7 +32,12 @@ import (
 // static prefixes of references: a rule that binds input.target.organization_role
 // to a variable and only checks is_object of it observes the object's
 // presence, not its members.
-func classifyIDs(compiler *ast.Compiler) *idFlow {
+//
+// The analysis covers the given rules, which must include every rule they
+// refer to (see readsOf): a function's parameters then take only what
+// these rules pass, so the analysis of one violation rule is not blurred by
+// what other rules pass to a function they share.
+func classifyIDs(compiler *ast.Compiler, rules []*ast.Rule) *idFlow {
 	fl := &flow{
 		compiler: compiler,
 		env:      map[*ast.Rule]map[ast.Var]*absVal{},
@@ -40,14 +45,14 @@ func classifyIDs(compiler *ast.Compiler) *idFlow {
 		links:    map[[2]*schemaNode]bool{},
 		observed: map[*ast.Rule]map[*schemaNode]bool{},
 	}
+	fl.within = make(map[*ast.Rule]bool, len(rules))
+	for _, r := range rules {
+		fl.within[r] = true
+	}
 	for {
 		before := fl.size()
-		for _, m := range compiler.Modules {
-			for _, r := range m.Rules {
-				for ; r != nil; r = r.Else {
-					fl.rule(r)
-				}
-			}
+		for _, r := range rules {
+			fl.rule(r)
 		}
 		if fl.size() == before {
 			break
@@ -187,6 +192,8 @@ type flow struct {
 	// observed are the nodes each rule observes, and cur the rule walked.
 	observed map[*ast.Rule]map[*schemaNode]bool
 	cur      *ast.Rule
+	// within are the rules analysed.
+	within map[*ast.Rule]bool
 }
 
 // observe records that the rule being walked observes n (its presence, or
@@ -364,6 +371,14 @@ func (fl *flow) call(r *ast.Rule, terms []*ast.Term, b bound) {
 	}
 	for _, fr := range rules {
 		for ; fr != nil; fr = fr.Else {
+			if !fl.within[fr] {
+				// Not among the rules analysed: the closure was not
+				// complete. Keep everything passed raw.
+				for _, v := range vals {
+					fl.escape(v)
+				}
+				continue
+			}
 			for i, param := range fr.Head.Args {
 				if i >= len(vals) {
 					break

@@ -160,7 +160,7 @@ func prepare(cfg config) (*prepared, error) {
 	if rs.nondeterministic || cfg.cacheSize <= 0 {
 		return p, nil
 	}
-	ids := classifyIDs(compiler)
+	ids := classifyIDs(compiler, rs.rules)
 	p.cache = newDecisionCache(cfg.cacheSize)
 	p.whole = keySpecOf(ids.nodes(rs.rules), rs.paths, ids.classed)
 	if !split {
@@ -172,8 +172,11 @@ func prepare(cfg config) (*prepared, error) {
 	}
 	p.partsQuery = &pq
 	for i := range nparts {
+		// Each rule is analysed with what it refers to and nothing else,
+		// so that its key holds only what it can observe.
 		part := readsOf(compiler, compiler.GetRulesExact(ast.MustParseRef("data.spaceauthz."+partName(i))))
-		p.parts = append(p.parts, keySpecOf(ids.nodes(part.rules), part.paths, ids.classed))
+		partIDs := classifyIDs(compiler, part.rules)
+		p.parts = append(p.parts, keySpecOf(partIDs.nodes(part.rules), part.paths, partIDs.classed))
 	}
 	return p, nil
 }
