@@ -46,9 +46,9 @@ func newCedarPolicy() (*cedarPolicy, error) {
 // space, for readers of a request; the policies read only the context.
 func cedarRequest(f *membership.Facts) cedar.Request {
 	return cedar.Request{
-		Principal: cedar.NewEntityUID("User", cedar.String(f.Request.Actor)),
-		Action:    cedar.NewEntityUID("Action", cedar.String(f.Operation.String())),
-		Resource:  cedar.NewEntityUID("Space", cedar.String(f.Request.SpaceID)),
+		Principal: cedar.NewEntityUID("User", cedar.String(f.Query.Actor)),
+		Action:    cedar.NewEntityUID("Action", cedar.String(f.Query.Operation.String())),
+		Resource:  cedar.NewEntityUID("Space", cedar.String(f.Query.SpaceID)),
 		Context:   cedarContext(f),
 	}
 }
@@ -110,13 +110,13 @@ func cedarContext(f *membership.Facts) cedar.Record {
 		existing = cedar.RecordMap{"exists": cedar.True, "role": cedar.NewRecord(cedarRole(m.Role))}
 	}
 	return cedar.NewRecord(cedar.RecordMap{
-		"operation":    cedar.String(f.Operation.String()),
+		"operation":    cedar.String(f.Query.Operation.String()),
 		"membership":   cedar.NewRecord(existing),
 		"actor":        cedar.NewRecord(actor),
 		"organization": cedar.NewRecord(organization),
 		"space":        cedar.NewRecord(space),
 		"target":       cedar.NewRecord(target),
-		"role":         cedar.NewRecord(cedarRole(f.Request.Role)),
+		"role":         cedar.NewRecord(cedarRole(f.Query.Role)),
 		"custom_role":  cedarCustomRole(f.CustomRole),
 	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -119,9 +118,6 @@ func (k *decisionKit) factCase(name string) (*factCase, error) {
 	return nil, fmt.Errorf("no fact set %q", name)
 }
 
-// errGathered stops UpsertMembership once the facts are in hand.
-var errGathered = errors.New("facts gathered")
-
 // demoFacts returns the facts memstore gathers for req from the demo
 // fixture, exactly as the service would hand them to a decider.
 func demoFacts(req membership.AddUserRequest) (*membership.Facts, error) {
@@ -130,12 +126,8 @@ func demoFacts(req membership.AddUserRequest) (*membership.Facts, error) {
 	if err := fixture.Seed(ctx, store, fixture.Demo()); err != nil {
 		return nil, err
 	}
-	var facts *membership.Facts
-	_, err := store.UpsertMembership(ctx, req, func(f *membership.Facts) error {
-		facts = f
-		return errGathered
-	})
-	if !errors.Is(err, errGathered) {
+	facts, _, err := store.Read(ctx, req.Query())
+	if err != nil {
 		return nil, fmt.Errorf("gathering facts: %v", err)
 	}
 	return facts, nil

@@ -46,10 +46,11 @@ func TestAddUserToSpaceUpdates(t *testing.T) {
 	if second.ID != first.ID || second.Role.SameRole(first.Role) {
 		t.Errorf("adds returned %+v then %+v, want one membership changing role", first, second)
 	}
-	members, err := s.store.SpaceMembers(ctx, s.world.spaces[0])
+	_, page, err := s.store.Read(ctx, membership.Query{Operation: membership.OperationList, SpaceID: s.world.spaces[0], Page: &membership.PageQuery{Limit: 1 << 20}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	members := page.Members
 	if len(members) != len(s.world.users) {
 		t.Errorf("the first space has %d members, want %d", len(members), len(s.world.users))
 	}

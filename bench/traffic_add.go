@@ -152,7 +152,7 @@ func seedTrafficService(w *trafficWorld, engine *policy.Engine) (*trafficService
 func addThroughService(s *trafficService, cases []trafficCase) error {
 	ctx := context.Background()
 	for i := range cases {
-		if _, err := s.service.AddUserToSpace(ctx, cases[i].facts.Request); err != nil && !isDenial(err) {
+		if _, err := s.service.AddUserToSpace(ctx, addRequest(cases[i].facts.Query)); err != nil && !isDenial(err) {
 			return err
 		}
 	}
@@ -253,7 +253,7 @@ func addToFloor(db *memdb.MemDB, cases []trafficCase) error {
 // (space, user) key up and, if the add is allowed, write the membership
 // under it in one transaction.
 func floorAdd(db *memdb.MemDB, c *trafficCase) error {
-	req := c.facts.Request
+	req := c.facts.Query
 	txn := db.Txn(c.allowed)
 	defer txn.Abort()
 	raw, err := txn.First(floorTable, floorID, string(req.SpaceID), string(req.UserID))
@@ -271,4 +271,9 @@ func floorAdd(db *memdb.MemDB, c *trafficCase) error {
 	}
 	txn.Commit()
 	return nil
+}
+
+// addRequest is the add request whose facts q names.
+func addRequest(q membership.Query) membership.AddUserRequest {
+	return membership.AddUserRequest{Actor: q.Actor, SpaceID: q.SpaceID, UserID: q.UserID, Role: q.Role}
 }

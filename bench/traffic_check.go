@@ -100,7 +100,7 @@ func agree(name string, run *trafficRun, cases []trafficCase, stride int) Agreem
 		}
 		a.Differing++
 		if a.FirstDifference == "" {
-			a.FirstDifference = fmt.Sprintf("%+v: native %+v, %s %+v (error %v)", c.facts.Request, want, name, got, err)
+			a.FirstDifference = fmt.Sprintf("%+v: native %+v, %s %+v (error %v)", c.facts.Query, want, name, got, err)
 		}
 	}
 	return a

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -140,12 +139,8 @@ func (s *trafficStream) gather(from, to int) ([]trafficCase, error) {
 // gatherFacts returns the facts store gathers for req, exactly as the
 // service would hand them to a decider, and writes nothing.
 func gatherFacts(store membership.Store, req membership.AddUserRequest) (*membership.Facts, error) {
-	var facts *membership.Facts
-	_, err := store.UpsertMembership(context.Background(), req, func(f *membership.Facts) error {
-		facts = f
-		return errGathered
-	})
-	if !errors.Is(err, errGathered) {
+	facts, _, err := store.Read(context.Background(), req.Query())
+	if err != nil {
 		return nil, fmt.Errorf("gathering facts: %v", err)
 	}
 	return facts, nil

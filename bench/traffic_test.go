@@ -100,7 +100,7 @@ func TestTrafficStreamShape(t *testing.T) {
 	}
 	kinds := map[string]int{}
 	for _, c := range cases {
-		r := c.facts.Request.Role
+		r := c.facts.Query.Role
 		switch {
 		case r.Kind == membership.RoleKindPredefined:
 			kinds[r.Name.String()]++
@@ -225,7 +225,7 @@ func TestFloorAdd(t *testing.T) {
 			}
 			before := floorRows(t, db)
 			req := membership.AddUserRequest{Actor: acc.users[0].id, SpaceID: space.id, UserID: tt.user, Role: readOnly}
-			if err := floorAdd(db, &trafficCase{facts: &membership.Facts{Request: req}, allowed: tt.allowed}); err != nil {
+			if err := floorAdd(db, &trafficCase{facts: &membership.Facts{Query: req.Query()}, allowed: tt.allowed}); err != nil {
 				t.Fatal(err)
 			}
 			if got := floorRows(t, db) - before; got != tt.rows {

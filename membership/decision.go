@@ -6,10 +6,10 @@ import (
 	"net/http"
 )
 
-// Authorizer decides whether the facts allow the add. Package policy
-// provides the Rego implementation. Decide must be safe for concurrent use,
-// must not modify the facts, and may be called more than once per add when a
-// Store re-validates (see Store).
+// Authorizer decides whether the facts allow the operation they were read
+// for. Package policy provides the Rego implementation. Decide must be safe
+// for concurrent use, must not modify the facts, and may be called more than
+// once per request when a Store re-validates (see Store.Write).
 type Authorizer interface {
 	Decide(ctx context.Context, facts *Facts) (Decision, error)
 }
@@ -24,15 +24,15 @@ type Decision struct {
 
 // Violation is a rule the facts broke.
 type Violation struct {
-	// Code is the error_code: one of the codes of SPEC section 3, or a code
+	// Code is the error_code: one of the library's codes, or a code
 	// of a host's own rule.
 	Code Code
 	// Rule names the rule, for audit logs.
 	Rule string
 	// Status is the HTTP status a host's own code answers with, 400 to 499;
-	// zero means 403. It is ignored for the codes of SPEC section 3.
+	// zero means 403. It is ignored for the library's codes.
 	Status int
-	// Detail explains a host's own code to the client; the codes of SPEC
+	// Detail explains a host's own code to the client; the library's
 	// section 3 have fixed details.
 	Detail string
 }
@@ -43,7 +43,7 @@ var errMalformedDecision = errors.New("malformed decision")
 
 // Err returns nil for a well-formed allow and otherwise the *Error that
 // answers the request: the violation that comes first in the check order of
-// SPEC section 3 (host codes after all of them, by code), or 500 internal for
+// the operations (host codes after all of them, by code), or 500 internal for
 // a malformed decision. It never returns nil for a deny.
 func (d Decision) Err() error {
 	if d.Allow && len(d.Violations) == 0 {

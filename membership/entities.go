@@ -1,6 +1,6 @@
 package membership
 
-// The entities of SPEC section 2. A Store hands out values of these types;
+// The entities of the domain. A Store hands out values of these types;
 // they are plain data and carry no behaviour beyond validation.
 
 // Account is a tenant. Nothing is visible across accounts.

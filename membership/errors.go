@@ -10,14 +10,10 @@ import (
 // Code is the stable, machine-readable error_code of an Error.
 type Code string
 
-// The error codes of SPEC sections 3 and 7, in the order in which the checks
-// that produce them run, with two more for an HTTP transport's own routing.
+// The error codes of the operations, in the order in which the checks that
+// produce them run, then the failures.
 const (
 	CodeUnauthenticated         Code = "unauthenticated"
-	CodeBodyTooLarge            Code = "body_too_large"
-	CodeUnsupportedMediaType    Code = "unsupported_media_type"
-	CodeRouteNotFound           Code = "route_not_found"
-	CodeMethodNotAllowed        Code = "method_not_allowed"
 	CodeInvalidJSON             Code = "invalid_json"
 	CodeInvalidID               Code = "invalid_id"
 	CodeInvalidField            Code = "invalid_field"
@@ -39,15 +35,11 @@ const (
 // be modified.
 var (
 	ErrUnauthenticated         = class(CodeUnauthenticated, http.StatusUnauthorized, "Unauthenticated", "the caller is not authenticated")
-	ErrRouteNotFound           = class(CodeRouteNotFound, http.StatusNotFound, "Route not found", "no route matches the request")
-	ErrMethodNotAllowed        = class(CodeMethodNotAllowed, http.StatusMethodNotAllowed, "Method not allowed", "the route does not take this method")
-	ErrBodyTooLarge            = class(CodeBodyTooLarge, http.StatusRequestEntityTooLarge, "Request body too large", "the request body is too large")
-	ErrUnsupportedMediaType    = class(CodeUnsupportedMediaType, http.StatusUnsupportedMediaType, "Unsupported media type", "the request body must be application/json")
 	ErrInvalidJSON             = class(CodeInvalidJSON, http.StatusBadRequest, "Invalid JSON", "the request body is not valid JSON of the expected types")
 	ErrInvalidID               = class(CodeInvalidID, http.StatusBadRequest, "Invalid ID", "the value is not an ID")
 	ErrInvalidField            = class(CodeInvalidField, http.StatusUnprocessableEntity, "Invalid field", "a field is missing, unknown, duplicated or has an unknown value")
 	ErrSpaceNotFound           = class(CodeSpaceNotFound, http.StatusNotFound, "Space not found", "no such space is visible to the caller")
-	ErrForbidden               = class(CodeForbidden, http.StatusForbidden, "Forbidden", "the caller may not assign this role in this space")
+	ErrForbidden               = class(CodeForbidden, http.StatusForbidden, "Forbidden", "the caller may not make this change in this space")
 	ErrUserNotFound            = class(CodeUserNotFound, http.StatusNotFound, "User not found", "no such user exists in the account")
 	ErrMembershipNotFound      = class(CodeMembershipNotFound, http.StatusNotFound, "Membership not found", "the user is not a member of the space")
 	ErrRoleNotFound            = class(CodeRoleNotFound, http.StatusNotFound, "Role not found", "no such custom role exists in the account")
@@ -60,8 +52,7 @@ var (
 
 // sentinels indexes the classes by code, in check order.
 var sentinels = []*Error{
-	ErrUnauthenticated, ErrRouteNotFound, ErrMethodNotAllowed, ErrBodyTooLarge, ErrUnsupportedMediaType,
-	ErrInvalidJSON, ErrInvalidID, ErrInvalidField,
+	ErrUnauthenticated, ErrInvalidJSON, ErrInvalidID, ErrInvalidField,
 	ErrSpaceNotFound, ErrForbidden, ErrUserNotFound, ErrMembershipNotFound, ErrRoleNotFound,
 	ErrUserNotInOrganization, ErrAnnotatorRoleRequired, ErrAnnotatorRoleNotAllowed,
 	ErrInternal, ErrUnavailable,
@@ -92,12 +83,28 @@ func class(code Code, status int, title, detail string) *Error {
 	return &Error{Code: code, Status: status, title: title, Detail: detail}
 }
 
-// Error implements error.
+// NewErrorClass returns the sentinel of an error class of a transport's
+// own, such as an HTTP server's route_not_found: an *Error that renders as
+// a problem document like the library's own and matches, under errors.Is,
+// every *Error with its code. Its code must differ from the library's.
+// Like every sentinel it must not be modified; WithDetail makes an
+// occurrence.
+func NewErrorClass(code Code, status int, title, detail string) *Error {
+	return class(code, status, title, detail)
+}
+
+// Error implements error. It ends with the cause, if any, for logs: a 503
+// logged as "unavailable: ...: dial unix ...: connection refused" says why.
+// The client sees Detail alone (see Problem).
 func (e *Error) Error() string {
+	msg := string(e.Code) + ": " + e.Detail
 	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Detail)
+		msg = fmt.Sprintf("%s: %s: %s", e.Code, e.Field, e.Detail)
 	}
-	return string(e.Code) + ": " + e.Detail
+	if e.cause != nil {
+		msg += ": " + e.cause.Error()
+	}
+	return msg
 }
 
 // Unwrap returns the internal cause, if any.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/spaceauthz/spaceauthz/internal/golden"
@@ -12,10 +13,9 @@ import (
 )
 
 var allClasses = []*membership.Error{
-	membership.ErrUnauthenticated, membership.ErrRouteNotFound, membership.ErrMethodNotAllowed,
-	membership.ErrBodyTooLarge, membership.ErrUnsupportedMediaType,
+	membership.ErrUnauthenticated,
 	membership.ErrInvalidJSON, membership.ErrInvalidID, membership.ErrInvalidField,
-	membership.ErrSpaceNotFound, membership.ErrForbidden, membership.ErrUserNotFound, membership.ErrRoleNotFound,
+	membership.ErrSpaceNotFound, membership.ErrForbidden, membership.ErrUserNotFound, membership.ErrMembershipNotFound, membership.ErrRoleNotFound,
 	membership.ErrUserNotInOrganization, membership.ErrAnnotatorRoleRequired, membership.ErrAnnotatorRoleNotAllowed,
 	membership.ErrInternal, membership.ErrUnavailable,
 }
@@ -76,5 +76,20 @@ func TestProblemForHidesUntypedErrors(t *testing.T) {
 	p := membership.ProblemFor(fmt.Errorf("pool: %w", membership.ErrUnavailable))
 	if p.Status != 503 || p.ErrorCode != membership.CodeUnavailable {
 		t.Errorf("a wrapped ErrUnavailable renders as %+v", p)
+	}
+}
+
+// TestErrorNamesItsCause: the message of a 500 or 503 ends with its cause,
+// for logs, while the problem document's detail stays generic.
+func TestErrorNamesItsCause(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("dial unix /tmp/pg/.s.PGSQL.5432: connect: connection refused")
+	wrapped := fmt.Errorf("pgstore: reading the facts: %w", membership.Unavailable(cause))
+	svcErr := membership.ProblemFor(wrapped)
+	if got := membership.Unavailable(cause).Error(); !strings.HasSuffix(got, cause.Error()) {
+		t.Errorf("Error() = %q, want it to end with the cause", got)
+	}
+	if strings.Contains(svcErr.Detail, "refused") {
+		t.Errorf("the client's detail %q names the cause", svcErr.Detail)
 	}
 }

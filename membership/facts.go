@@ -1,23 +1,24 @@
 package membership
 
-// Facts is everything a Store knows that bears on one AddUserToSpace: the
-// input of the Authorizer. A nil pointer means "not found". The Store looks
-// records up by ID alone; keeping accounts apart is the policy's job, so a
-// record of another account is still reported, with its AccountID.
+// Facts is everything a Store knows that bears on one request: the input of
+// the Authorizer. A nil pointer means "not found" (or, where the query names
+// nothing, "does not apply": no target for a list, no custom role unless
+// one is requested). The Store looks records up by ID alone; keeping
+// accounts apart is the policy's job, so a record of another account is
+// still reported, with its AccountID.
 //
 // Pointers may refer to the Store's own records: a Facts value and
 // everything it points to must not be modified. Facts is comparable; where a
 // Store hands out its own immutable records (memstore does), two reads of
 // unchanged records compare equal, and otherwise only by value (go-cmp).
 type Facts struct {
-	// Operation is what the request does.
-	Operation Operation
-	// Request is the validated request the facts were gathered for.
-	Request AddUserRequest
+	// Query is what the facts were read for: the operation, the actor, the
+	// space, the target and the requested role.
+	Query Query
 
-	// Actor is the user behind Request.Actor.
+	// Actor is the user behind Query.Actor.
 	Actor *User
-	// Space is the space Request.SpaceID names, and Organization its parent.
+	// Space is the space Query.SpaceID names, and Organization its parent.
 	Space        *Space
 	Organization *Organization
 	// ActorOrganizationRole and ActorSpaceRole are the actor's roles in the
@@ -25,7 +26,7 @@ type Facts struct {
 	ActorOrganizationRole Grant
 	ActorSpaceRole        Grant
 
-	// Target is the user Request.UserID names.
+	// Target is the user Query.UserID names.
 	Target *User
 	// TargetOrganizationRole is the target's role in the space's
 	// organization; the zero Grant means the target is not a member.
@@ -33,8 +34,8 @@ type Facts struct {
 	// Existing is the target's current membership of the space, if any.
 	Existing *Membership
 
-	// CustomRole is the custom role Request.Role names, nil when the request
-	// is for a predefined role or when the role does not exist.
+	// CustomRole is the custom role Query.Role names, nil when the request
+	// is for a predefined role or none, or when the role does not exist.
 	CustomRole *CustomRole
 }
 

@@ -22,7 +22,7 @@ func TestParseID(t *testing.T) {
 		in   string
 		ok   bool
 	}{
-		{"SPEC example", "RW50aXR5OjEyMzQ1", true},
+		{"the documented example", "RW50aXR5OjEyMzQ1", true},
 		{"one padding", "T3JnOjE=", true},
 		{"two padding", "U3BhY2U6MQ==", true},
 		{"plus and slash", "+/+/", true},

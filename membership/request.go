@@ -11,12 +11,12 @@ type AddUserRequest struct {
 	Role    RoleAssignment
 }
 
-// Validate runs checks 1 to 3 of SPEC section 3 on a typed request, in their
+// Validate runs the input checks of an add on a typed request, in their
 // order: an actor is present (401), the IDs are IDs (400 invalid_id), the
 // required fields are there and well formed (422 invalid_field).
 func (r AddUserRequest) Validate() error {
-	if r.Actor == "" || !r.Actor.Valid() {
-		return ErrUnauthenticated
+	if err := checkActor(r.Actor); err != nil {
+		return err
 	}
 	if !r.SpaceID.Valid() {
 		return ErrInvalidID.with("space_id", "space_id is not an ID")
@@ -35,15 +35,15 @@ func (r AddUserRequest) Validate() error {
 
 // ParseAddUserRequest builds the request of POST /v2/spaces/{space_id}/users
 // from the authenticated actor, the space id taken from the path (already
-// percent-decoded) and the JSON body, running checks 1 to 3 of SPEC section 3
+// percent-decoded) and the JSON body, running the input checks of an add
 // in their order. The role remembers the spelling of the body, so that the
 // membership AddUserToSpace returns marshals in kind.
 //
 // JSON null counts as an absent member. Member names are case-sensitive.
 func ParseAddUserRequest(actor ID, spaceID string, body []byte) (AddUserRequest, error) {
 	req := AddUserRequest{Actor: actor, SpaceID: ID(spaceID)}
-	if req.Actor == "" || !req.Actor.Valid() {
-		return AddUserRequest{}, ErrUnauthenticated
+	if err := checkActor(req.Actor); err != nil {
+		return AddUserRequest{}, err
 	}
 	var w wireAddUserBody
 	if err := decodeTypes(body, &w, ""); err != nil {
@@ -71,4 +71,19 @@ func ParseAddUserRequest(actor ID, spaceID string, body []byte) (AddUserRequest,
 	}
 	req.Role = role
 	return req, nil
+}
+
+// checkActor is the first check of every operation: an actor is present.
+// An actor id that names no user is refused later, by the policy, with the
+// same answer.
+func checkActor(actor ID) error {
+	if actor == "" || !actor.Valid() {
+		return ErrUnauthenticated
+	}
+	return nil
+}
+
+// Query is what an add reads: the store's facts for it.
+func (r AddUserRequest) Query() Query {
+	return Query{Operation: OperationAdd, Actor: r.Actor, SpaceID: r.SpaceID, UserID: r.UserID, Role: r.Role}
 }

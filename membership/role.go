@@ -125,7 +125,7 @@ func ParsePredefinedRole(s string) (PredefinedRole, error) {
 	return r, nil
 }
 
-// MarshalText writes the upper-case form, the one SPEC section 2 uses.
+// MarshalText writes the upper-case form, the one stores and the policy use.
 func (r AccountRole) MarshalText() ([]byte, error) {
 	if !r.Valid() {
 		return nil, fmt.Errorf("invalid account role %d", r)
@@ -142,7 +142,7 @@ func (r *AccountRole) UnmarshalText(b []byte) error {
 	return err
 }
 
-// RoleAssignment is the discriminated union of SPEC section 2: a predefined
+// RoleAssignment is a discriminated union: a predefined
 // role (Kind RoleKindPredefined, Name set) or a custom role (Kind
 // RoleKindCustom, ID set). Build one with Predefined or Custom.
 type RoleAssignment struct {

@@ -2,29 +2,77 @@ package membership
 
 import "context"
 
-// Store is the storage the Service needs: one operation that reads the facts
-// of an add and writes its result as a single atomic unit. Package memstore
-// is the default implementation; package storetest holds the conformance
-// suite every implementation must pass.
+// Store is the storage the Service needs: two primitives that every
+// operation composes, a consistent read and a decided write. A Store knows
+// nothing of the operations; each operation says what it reads (a Query)
+// and what it writes once allowed (a Change). Package memstore is the
+// default implementation, package pgstore the PostgreSQL one; package
+// storetest holds the conformance suite every implementation must pass.
+//
+// A Store is safe for concurrent use. It looks records up by id alone (a
+// record of another account is still reported, with its account id: the
+// policy keeps accounts apart) and returns the Facts with Query set to the
+// query they answer. Facts may point to the Store's own records: they must
+// not be modified.
 type Store interface {
-	// UpsertMembership reads the Facts of req (a request that passed
-	// Validate), calls check with them, and, only if check returns nil,
-	// upserts the membership of req.UserID in req.SpaceID with role
-	// req.Role: a new membership gets a new, never reused ID; an existing
-	// one keeps its ID and takes the role. It returns the membership as
-	// stored, with the canonical role (no spelling, no display name).
+	// Read returns the facts of q and, when q.Page is set, that page of the
+	// space's memberships, both from one consistent snapshot. It writes
+	// nothing.
+	Read(ctx context.Context, q Query) (*Facts, Page, error)
+
+	// Write reads the facts of q, calls decide with them and, unless decide
+	// returns an error, applies the Change it returns to the membership of
+	// q.UserID in q.SpaceID. It returns that membership as stored, with the
+	// canonical role, for a ChangePut (a new one gets a new, never reused
+	// id; an existing one keeps its id, and is left alone if it already
+	// holds the role); the membership removed for a ChangeDelete; the zero
+	// Membership for ChangeNone.
 	//
-	// The facts check saw and the write are atomic: if any record behind
-	// the facts changes before the write commits, the Store either calls
-	// check again with fresh facts or fails. check may therefore be called
-	// more than once; it must be safe to repeat. A Store should not hold a
-	// lock that blocks other adds or writes while check runs (memstore
-	// does only as a last resort, after several lost races); the
-	// conformance suite writes from inside a first check, to stand for a
-	// concurrent writer.
+	// The change takes effect only on facts that are still current when it
+	// commits:
 	//
-	// An error from check is returned unchanged, and nothing is written.
-	// Any other failure writes nothing; a Store signals a passing outage
-	// with an error that wraps ErrUnavailable.
-	UpsertMembership(ctx context.Context, req AddUserRequest, check func(*Facts) error) (Membership, error)
+	//   - every record the facts hold (a user, the space, its organization,
+	//     a role held, a custom role, the target's membership) is still
+	//     there and unchanged; and
+	//   - the membership of q.UserID in q.SpaceID is as the facts hold it:
+	//     present with the same role, or absent.
+	//
+	// Otherwise the Store reads fresh facts and calls decide again, or
+	// fails with an error that wraps ErrUnavailable; decide may therefore
+	// be called more than once and must be safe to repeat. A record that
+	// the facts did not find and that is created while decide runs (a
+	// user, a role held, a custom role) may go unseen: the change then
+	// takes effect as if it came just before that record was created.
+	// Decisions stay right under this promise for a policy whose rules
+	// deny only when a record is missing, never because one exists, apart
+	// from the target's membership, which the promise covers both ways.
+	// The default policy is such a policy: its one rule that denies
+	// because of a record, a space ADMIN's membership of the target, reads
+	// that membership.
+	//
+	// A ChangeDelete of a membership the facts do not hold answers
+	// ErrMembershipNotFound. An error from decide is returned unchanged and
+	// nothing is written. Any other failure writes nothing; a done ctx is
+	// an error wrapping ctx.Err(), a passing outage one wrapping
+	// ErrUnavailable. A Store should not hold a lock that blocks other
+	// writes while decide runs (memstore does only as a last resort, after
+	// several lost races).
+	Write(ctx context.Context, q Query, decide func(*Facts) (Change, error)) (Membership, error)
+}
+
+// Seeder is what a store offers besides Store, for seeding (package
+// fixture) and for tests: plain writes, with no decision. Every Put method
+// inserts the record or replaces the one with the same id (or, for
+// members, the same organization or space and user). A Seeder copies what
+// it keeps: the values it is given belong to the caller.
+type Seeder interface {
+	PutAccount(ctx context.Context, a Account) error
+	PutUser(ctx context.Context, u User) error
+	PutOrganization(ctx context.Context, o Organization) error
+	PutOrganizationMember(ctx context.Context, m OrganizationMember) error
+	PutSpace(ctx context.Context, s Space) error
+	PutCustomRole(ctx context.Context, r CustomRole) error
+	// PutSpaceMember upserts the membership of userID in spaceID; a new one
+	// gets a store-generated id.
+	PutSpaceMember(ctx context.Context, spaceID, userID ID, role RoleAssignment) (Membership, error)
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// This file holds the JSON shapes of SPEC sections 2 and 3 and the two-pass
-// decoding that keeps the 400/422 split of section 3: every syntax and type
+// This file holds the JSON shapes of an add's body and of a role
+// assignment, and the two-pass decoding that keeps the 400/422 split of an
+// add's checks: every syntax and type
 // error (400 invalid_json) is found before any duplicate or unknown member
 // (422 invalid_field), whichever comes first in the text.
 
@@ -65,11 +66,11 @@ func checkMembers(data []byte, fresh any, prefix string) error {
 	)
 	switch {
 	case errors.As(err, &xerr) && errors.Is(err, jsontext.ErrDuplicateName):
-		field := fieldPath(prefix, xerr.JSONPointer)
-		return ErrInvalidField.with(field, field+" appears more than once")
+		field := clip(fieldPath(prefix, xerr.JSONPointer))
+		return ErrInvalidField.with(field, quote(field)+" appears more than once")
 	case errors.As(err, &serr) && errors.Is(err, json.ErrUnknownName):
-		field := fieldPath(prefix, serr.JSONPointer)
-		return ErrInvalidField.with(field, field+" is not a known field")
+		field := clip(fieldPath(prefix, serr.JSONPointer))
+		return ErrInvalidField.with(field, quote(field)+" is not a known field")
 	}
 	// decodeTypes accepted the text, so nothing else can fail here.
 	return Internal(err)

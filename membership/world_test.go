@@ -21,12 +21,14 @@ var (
 	spaceB       = id("Space:B")
 	binder       = id("Role:binder")
 	reviewer     = id("Role:reviewer")
+	remover      = id("Role:remover")
 	roleB        = id("Role:B")
 
 	accountAdmin = id("User:account-admin") // account ADMIN, in no organization
 	orgAdmin     = id("User:org-admin")     // organization predefined ADMIN
 	spaceAdmin   = id("User:space-admin")   // predefined ADMIN member of S
 	orgBinder    = id("User:org-binder")    // custom Binder role on O
+	orgRemover   = id("User:org-remover")   // custom Remover role on O
 	spaceBinder  = id("User:space-binder")  // custom Binder role on S
 	spaceMember  = id("User:space-member")  // predefined MEMBER of S
 	orgReader    = id("User:org-reader")    // READ_ONLY on O, in no space
@@ -63,6 +65,7 @@ func world() *fixture.Fixture {
 			user(orgAdmin, acctA, membership.AccountMember),
 			user(spaceAdmin, acctA, membership.AccountMember),
 			user(orgBinder, acctA, membership.AccountMember),
+			user(orgRemover, acctA, membership.AccountMember),
 			user(spaceBinder, acctA, membership.AccountMember),
 			user(spaceMember, acctA, membership.AccountMember),
 			user(orgReader, acctA, membership.AccountMember),
@@ -79,6 +82,7 @@ func world() *fixture.Fixture {
 			orgMember(orgO, orgAdmin, admin),
 			orgMember(orgO, spaceAdmin, member),
 			orgMember(orgO, orgBinder, customBind),
+			orgMember(orgO, orgRemover, membership.Custom(remover)),
 			orgMember(orgO, spaceBinder, member),
 			orgMember(orgO, spaceMember, member),
 			orgMember(orgO, orgReader, readOnly),
@@ -94,6 +98,7 @@ func world() *fixture.Fixture {
 		Roles: []membership.CustomRole{
 			{ID: binder, AccountID: acctA, Name: "Binder", Permissions: []membership.Permission{membership.PermissionRoleBindingCreate}},
 			{ID: reviewer, AccountID: acctA, Name: "Reviewer", Permissions: []membership.Permission{"PROJECT_READ"}},
+			{ID: remover, AccountID: acctA, Name: "Remover", Permissions: []membership.Permission{membership.PermissionRoleBindingDelete}},
 			{ID: roleB, AccountID: acctB, Name: "B", Permissions: []membership.Permission{membership.PermissionRoleBindingCreate}},
 		},
 		SpaceMembers: []fixture.SpaceMember{

@@ -9,28 +9,33 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-// readFacts gathers the facts of req from txn, a snapshot or the write
+// readFacts gathers the facts of q from txn, a snapshot or the write
 // transaction. With a non-nil watches, it also keeps what it takes to tell,
 // later, whether a commit has changed what the lookups found (see
 // watchSet).
-func readFacts(txn *memdb.Txn, req membership.AddUserRequest, watches *watchSet) (*membership.Facts, error) {
+func readFacts(txn *memdb.Txn, q membership.Query, watches *watchSet) (*membership.Facts, error) {
 	r := reader{txn: txn, watches: watches}
-	f := &membership.Facts{Operation: membership.OperationAdd, Request: req}
-	f.Actor = get[membership.User](&r, tableUsers, req.Actor)
-	f.Target = get[membership.User](&r, tableUsers, req.UserID)
-	if req.Role.Kind == membership.RoleKindCustom {
-		f.CustomRole = get[membership.CustomRole](&r, tableCustomRoles, req.Role.ID)
+	f := &membership.Facts{Query: q}
+	f.Actor = get[membership.User](&r, tableUsers, q.Actor)
+	target := q.UserID != ""
+	if target {
+		f.Target = get[membership.User](&r, tableUsers, q.UserID)
 	}
-	f.Space = get[membership.Space](&r, tableSpaces, req.SpaceID)
+	if q.Role.Kind == membership.RoleKindCustom {
+		f.CustomRole = get[membership.CustomRole](&r, tableCustomRoles, q.Role.ID)
+	}
+	f.Space = get[membership.Space](&r, tableSpaces, q.SpaceID)
 	if f.Space != nil {
 		orgID := f.Space.OrganizationID
 		f.Organization = get[membership.Organization](&r, tableOrganizations, orgID)
-		f.ActorOrganizationRole = r.organizationGrant(orgID, req.Actor)
-		f.TargetOrganizationRole = r.organizationGrant(orgID, req.UserID)
-		if m := r.spaceMember(req.SpaceID, req.Actor); m != nil {
+		f.ActorOrganizationRole = r.organizationGrant(orgID, q.Actor)
+		if m := r.spaceMember(q.SpaceID, q.Actor); m != nil {
 			f.ActorSpaceRole = r.grant(m.Role)
 		}
-		f.Existing = r.spaceMember(req.SpaceID, req.UserID)
+		if target {
+			f.TargetOrganizationRole = r.organizationGrant(orgID, q.UserID)
+			f.Existing = r.spaceMember(q.SpaceID, q.UserID)
+		}
 	}
 	if r.err != nil {
 		return nil, r.err

@@ -11,7 +11,7 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
 )
 
-// The fixture.Seeder writes: each is one transaction that stores a copy of
+// The membership.Seeder writes: each is one transaction that stores a copy of
 // its argument, replacing a record with the same key. They check that IDs
 // are IDs, not that references resolve; fixture.Seed validates a whole
 // document before it writes. Import writes a whole fixture in one
@@ -54,7 +54,14 @@ func (s *Store) PutSpaceMember(ctx context.Context, spaceID, userID membership.I
 	if err := req.Validate(); err != nil {
 		return membership.Membership{}, err
 	}
-	return s.UpsertMembership(ctx, req, func(*membership.Facts) error { return nil })
+	var m membership.Membership
+	err := s.write(ctx, func(txn *memdb.Txn) error {
+		existing := first[membership.Membership](&reader{txn: txn}, tableSpaceMembers, string(spaceID), string(userID))
+		var err error
+		m, err = put(txn, spaceID, userID, existing, role)
+		return err
+	})
+	return m, err
 }
 
 // Import validates f and writes all of it in a single transaction: the same
@@ -99,9 +106,8 @@ func (s *Store) Import(ctx context.Context, f *fixture.Fixture) error {
 			}
 		}
 		for _, m := range f.SpaceMembers {
-			facts := &membership.Facts{Request: membership.AddUserRequest{SpaceID: m.SpaceID, UserID: m.UserID, Role: m.Role}}
-			facts.Existing = first[membership.Membership](&reader{txn: txn}, tableSpaceMembers, string(m.SpaceID), string(m.UserID))
-			if _, err := upsert(txn, facts); err != nil {
+			existing := first[membership.Membership](&reader{txn: txn}, tableSpaceMembers, string(m.SpaceID), string(m.UserID))
+			if _, err := put(txn, m.SpaceID, m.UserID, existing, m.Role); err != nil {
 				return err
 			}
 		}

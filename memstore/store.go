@@ -1,14 +1,15 @@
 // Package memstore is the default membership.Store: an in-memory store on
 // github.com/hashicorp/go-memdb, for a single process.
 //
-// Reads run on lock-free snapshots. AddUserToSpace checks optimistically: it
+// Reads run on lock-free snapshots. A write decides optimistically: it
 // reads the facts from a snapshot and runs the policy without any lock; then
 // it takes the write lock and writes only if no commit has changed (or
 // added) a record behind the facts since: a record that was found is
 // watched through go-memdb's watch channel of that record, one that was not
-// is looked up again. The locked part is that check and the insert. After a
-// few lost races it runs the check under the write lock, so every add
-// finishes.
+// is looked up again. So memstore also sees records that appear while the
+// policy runs, which membership.Store does not require. The locked part is
+// that check and the write. After a few lost races it decides under the
+// write lock, so every write finishes.
 //
 // Records are stored as given and never modified afterwards: the Facts a
 // check receives point into the store and must not be modified.
@@ -26,7 +27,6 @@ import (
 	memdb "github.com/hashicorp/go-memdb"
 
 	"github.com/spaceauthz/spaceauthz/membership"
-	"github.com/spaceauthz/spaceauthz/membership/fixture"
 )
 
 // optimisticAttempts is how many times an add checks outside the write lock
@@ -42,8 +42,8 @@ type Store struct {
 }
 
 var (
-	_ membership.Store = (*Store)(nil)
-	_ fixture.Seeder   = (*Store)(nil)
+	_ membership.Store  = (*Store)(nil)
+	_ membership.Seeder = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -56,25 +56,45 @@ func New() *Store {
 	return &Store{db: db}
 }
 
-// UpsertMembership implements membership.Store.
-func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequest, check func(*membership.Facts) error) (membership.Membership, error) {
+// Read implements membership.Store: the facts and the page come from one
+// lock-free snapshot.
+func (s *Store) Read(ctx context.Context, q membership.Query) (*membership.Facts, membership.Page, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, membership.Page{}, err
+	}
+	txn := s.db.Txn(false)
+	facts, err := readFacts(txn, q, nil)
+	if err != nil || q.Page == nil {
+		return facts, membership.Page{}, err
+	}
+	page, err := readPage(txn, q.SpaceID, *q.Page)
+	if err != nil {
+		return nil, membership.Page{}, err
+	}
+	return facts, page, nil
+}
+
+// Write implements membership.Store. It decides on a snapshot, without any
+// lock; then, under the write lock, it applies the change only if no commit
+// has touched what the facts were read from, and otherwise starts again.
+// After optimisticAttempts lost races it decides under the write lock.
+func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return membership.Membership{}, err
 		}
 		var (
-			txn   *memdb.Txn
-			facts *membership.Facts
-			err   error
+			txn    *memdb.Txn
+			facts  *membership.Facts
+			change membership.Change
+			err    error
 		)
 		if attempt <= optimisticAttempts {
-			// Check on a snapshot, without any lock; then, under the write
-			// lock, write only if no commit has touched what was read.
 			var watches watchSet
-			if facts, err = readFacts(s.db.Txn(false), req, &watches); err != nil {
+			if facts, err = readFacts(s.db.Txn(false), q, &watches); err != nil {
 				return membership.Membership{}, err
 			}
-			if err := check(facts); err != nil {
+			if change, err = decide(facts); err != nil {
 				return membership.Membership{}, err
 			}
 			txn = s.writeTxn()
@@ -88,20 +108,20 @@ func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequ
 				continue
 			}
 		} else {
-			// Lost too many races: check under the write lock, where
+			// Lost too many races: decide under the write lock, where
 			// nothing can change.
 			txn = s.writeTxn()
-			if facts, err = readFacts(txn, req, nil); err == nil {
-				err = check(facts)
+			if facts, err = readFacts(txn, q, nil); err == nil {
+				change, err = decide(facts)
 			}
 			if err != nil {
 				s.abort(txn)
 				return membership.Membership{}, err
 			}
 		}
-		m, err := upsert(txn, facts)
+		m, err := apply(txn, facts, change)
 		if err == nil {
-			// A cancelled add leaves nothing behind, even this late.
+			// A cancelled write leaves nothing behind, even this late.
 			err = ctx.Err()
 		}
 		if err != nil {
@@ -142,18 +162,36 @@ func (s *Store) abort(txn *memdb.Txn) {
 	s.adding.Unlock()
 }
 
-// upsert writes the membership the facts ask for, inside txn. The table's
-// primary key is (space, user), so the insert replaces the existing one.
-func upsert(txn *memdb.Txn, f *membership.Facts) (membership.Membership, error) {
-	role := f.Request.Role.Canonical()
-	m := &membership.Membership{UserID: f.Request.UserID, SpaceID: f.Request.SpaceID, Role: role}
-	if f.Existing == nil {
+// apply makes change to the membership of the facts' user in their space,
+// inside txn. The table's primary key is (space, user), so an insert
+// replaces the existing membership.
+func apply(txn *memdb.Txn, f *membership.Facts, change membership.Change) (membership.Membership, error) {
+	switch change.Kind {
+	case membership.ChangeNone:
+		return membership.Membership{}, nil
+	case membership.ChangePut:
+		return put(txn, f.Query.SpaceID, f.Query.UserID, f.Existing, change.Role)
+	case membership.ChangeDelete:
+		if f.Existing == nil {
+			return membership.Membership{}, membership.ErrMembershipNotFound
+		}
+		return *f.Existing, txn.Delete(tableSpaceMembers, f.Existing)
+	}
+	return membership.Membership{}, fmt.Errorf("memstore: unknown change %d", change.Kind)
+}
+
+// put gives userID the role in spaceID, existing being their membership
+// now, if any.
+func put(txn *memdb.Txn, spaceID, userID membership.ID, existing *membership.Membership, role membership.RoleAssignment) (membership.Membership, error) {
+	role = role.Canonical()
+	m := &membership.Membership{UserID: userID, SpaceID: spaceID, Role: role}
+	if existing == nil {
 		m.ID = newMembershipID()
 	} else {
-		if f.Existing.Role == role {
-			return *f.Existing, nil
+		if existing.Role == role {
+			return *existing, nil
 		}
-		m.ID = f.Existing.ID
+		m.ID = existing.ID
 	}
 	return *m, txn.Insert(tableSpaceMembers, m)
 }
@@ -166,21 +204,30 @@ func newMembershipID() membership.ID {
 	return membership.ID(base64.StdEncoding.EncodeToString(b[:]))
 }
 
-// SpaceMembers returns the memberships of a space, in no particular order.
-func (s *Store) SpaceMembers(ctx context.Context, spaceID membership.ID) ([]membership.Membership, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	// The empty user ID makes the prefix end exactly after the space ID.
-	it, err := s.db.Txn(false).Get(tableSpaceMembers, indexID+"_prefix", string(spaceID), "")
+// readPage reads the memberships of a space after a user, in user id
+// order, from the (space, user) index: the next Limit of them, and whether
+// more follow.
+func readPage(txn *memdb.Txn, spaceID membership.ID, p membership.PageQuery) (membership.Page, error) {
+	it, err := txn.LowerBound(tableSpaceMembers, indexID, string(spaceID), string(p.After))
 	if err != nil {
-		return nil, err
+		return membership.Page{}, fmt.Errorf("memstore: reading %s: %w", tableSpaceMembers, err)
 	}
-	var out []membership.Membership
+	var page membership.Page
 	for obj := it.Next(); obj != nil; obj = it.Next() {
-		out = append(out, *obj.(*membership.Membership))
+		m := obj.(*membership.Membership)
+		if m.SpaceID != spaceID {
+			break
+		}
+		if m.UserID == p.After {
+			continue // the cursor's own user ended the previous page
+		}
+		if len(page.Members) == p.Limit {
+			page.More = true
+			break
+		}
+		page.Members = append(page.Members, *m)
 	}
-	return out, nil
+	return page, nil
 }
 
 var errInvalidID = errors.New("memstore: not an ID")

@@ -1,8 +1,7 @@
 // Package pgstore is a membership.Store on PostgreSQL, through
 // github.com/jackc/pgx/v5, for services that run as more than one process
-// on one database. It also implements fixture.Seeder, and SpaceMembers, so
-// that fixture.Seed and the conformance suite of package storetest work on
-// it.
+// on one database. It also implements membership.Seeder, so that
+// fixture.Seed and the conformance suite of package storetest work on it.
 //
 // Open connects (Store owns the pool), New wraps a pool the host owns,
 // Migrate creates or updates the schema, Close closes what Open opened:
@@ -25,7 +24,7 @@
 // connections' search_path selects and recorded in table
 // pgstore_migrations. Migrate is idempotent and safe to run from several
 // replicas at once; a database with a newer schema than the package knows is
-// refused. There is one table per record of SPEC section 2: accounts,
+// refused. There is one table per record of the domain: accounts,
 // users, organizations, custom_roles (permissions as a TEXT[] array),
 // organization_members, spaces and space_members. IDs are the opaque base64
 // strings, as TEXT; enum values are stored in their upper-case spelling.
@@ -49,21 +48,30 @@
 //
 // # Atomicity
 //
-// UpsertMembership runs one REPEATABLE READ transaction in two round trips
-// (pgx batches, pipelined): BEGIN and one SELECT that gathers every fact
-// with LEFT JOINs; then, after check returned nil with no lock held, the
-// row locks on every record behind the facts (SELECT ... FOR SHARE; the
-// membership to change FOR NO KEY UPDATE), the INSERT ... ON CONFLICT
-// (space_id, user_id) DO UPDATE, and COMMIT. In REPEATABLE READ a lock on a
-// row that changed after the facts were read fails with SQLSTATE 40001,
-// and a change that comes after the lock waits for the commit: the write
-// commits only on facts that are still current, and a demotion, a user
-// leaving the organization or an account role turning ANNOTATOR that
-// commits before the write makes the add start again on fresh facts and
-// call check again. Lost races (40001, 40P01) are retried up to
-// WithMaxRetries times with jittered exponential backoff (WithRetryBackoff).
-// A denied add costs the first round trip and a ROLLBACK. The first add on
-// a connection also prepares its statements, one more round trip per batch.
+// Read is one round trip: a read-only REPEATABLE READ transaction whose
+// BEGIN, facts SELECT, page SELECT and COMMIT are pipelined, so that the
+// facts and the page come from one snapshot.
+//
+// Write runs one REPEATABLE READ transaction in two round trips (pgx
+// batches, pipelined): BEGIN and one SELECT that gathers every fact with
+// LEFT JOINs; then, after decide returned with no lock held, the row locks
+// on every record behind the facts (SELECT ... FOR SHARE; the membership
+// to change FOR NO KEY UPDATE, or FOR UPDATE when it is removed), the
+// INSERT ... ON CONFLICT (space_id, user_id) DO UPDATE or the DELETE, and
+// COMMIT. In REPEATABLE READ a lock on a row that changed or went after the
+// facts were read fails with SQLSTATE 40001, and a change that comes after
+// the lock waits for the commit: the write commits only on facts that are
+// still current, and a demotion, a user leaving the organization or an
+// account role turning ANNOTATOR that commits before the write makes it
+// start again on fresh facts and call decide again. A membership of the
+// target that appears after the facts were read makes the upsert fail with
+// 40001 too (REPEATABLE READ will not update a row its snapshot does not
+// see). Other rows that were absent are not locked, since PostgreSQL locks
+// rows, not their absence; that is the narrowing membership.Store allows.
+// Lost races (40001, 40P01) are retried up to WithMaxRetries times with
+// jittered exponential backoff (WithRetryBackoff). A denied write costs the
+// first round trip and a ROLLBACK. The first write on a connection also
+// prepares its statements, one more round trip per batch.
 //
 // SERIALIZABLE is not used, because it would not be enough: PostgreSQL's
 // serializable snapshot isolation lets an add whose facts were read before
@@ -74,15 +82,16 @@
 //
 // # Errors
 //
-// check's error is returned unchanged. A lost connection, a pool without a
+// decide's error is returned unchanged. A lost connection, a pool without a
 // free connection for WithAcquireTimeout, a server that is shutting down,
 // overloaded or timing a statement out, and retries spent are errors that
 // wrap membership.ErrUnavailable (the service answers 503). A done context
 // gives an error that wraps the context's. Other errors (a constraint
 // violation, a schema that was not migrated) are returned wrapped, as
 // internal errors. Nothing is written on any failure, except that a
-// connection lost while COMMIT is in flight leaves the outcome unknown; the
-// add is idempotent, so it can be retried.
+// connection lost while COMMIT is in flight leaves the outcome unknown; an
+// add is idempotent and a repeated remove answers 404, so either can be
+// retried.
 //
 // # Portability
 //
@@ -100,8 +109,8 @@
 //     CockroachDB).
 //   - SELECT ... FOR SHARE and FOR NO KEY UPDATE: CockroachDB ignores FOR
 //     SHARE under SERIALIZABLE unless enable_shared_locking_for_serializable
-//     is on, and an add would then not see a demotion committed during its
-//     check; set it for the store's connections (ALTER ROLE ... SET, or
+//     is on, and a write would then not see a demotion committed during its
+//     decision; set it for the store's connections (ALTER ROLE ... SET, or
 //     options=-c enable_shared_locking_for_serializable=on, URL-encoded, in
 //     the DSN). CockroachDB takes FOR NO KEY UPDATE as FOR UPDATE.
 //   - BEGIN ISOLATION LEVEL REPEATABLE READ: YugabyteDB runs it as snapshot

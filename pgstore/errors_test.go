@@ -36,7 +36,7 @@ func TestUnavailable(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer held.Release()
-		if _, err := s.UpsertMembership(ctx, w.request(w.members[0], member), allow); !errors.Is(err, membership.ErrUnavailable) {
+		if _, err := upsert(ctx, s, w.request(w.members[0], member), allow); !errors.Is(err, membership.ErrUnavailable) {
 			t.Errorf("UpsertMembership on an exhausted pool returned %v, want ErrUnavailable", err)
 		}
 		if err := s.PutAccount(ctx, membership.Account{ID: id("Account:2")}); !errors.Is(err, membership.ErrUnavailable) {
@@ -53,7 +53,7 @@ func TestUnavailable(t *testing.T) {
 		cfg.ConnConfig.RuntimeParams["application_name"] = victim
 		s := migratedStore(t, newPool(t, cfg))
 		w := seedWorld(t, s)
-		_, err := s.UpsertMembership(ctx, w.request(w.members[0], member), func(*membership.Facts) error {
+		_, err := upsert(ctx, s, w.request(w.members[0], member), func(*membership.Facts) error {
 			admin(t, testDSN(t), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '"+victim+"'")
 			return nil
 		})
@@ -69,7 +69,7 @@ func TestUnavailable(t *testing.T) {
 		s := newTestStore(t, WithMaxRetries(retries), WithRetryBackoff(time.Microsecond, time.Millisecond))
 		w := seedWorld(t, s)
 		calls := 0
-		_, err := s.UpsertMembership(ctx, w.request(w.members[0], member), func(*membership.Facts) error {
+		_, err := upsert(ctx, s, w.request(w.members[0], member), func(*membership.Facts) error {
 			calls++
 			changeActor(t, s, w, calls)
 			return nil
@@ -94,7 +94,7 @@ func TestLostRacesAreRetriedOnFreshFacts(t *testing.T) {
 	const changes = 3
 	calls := 0
 	var last *membership.Facts
-	m, err := s.UpsertMembership(ctx, w.request(w.members[0], membership.Predefined(membership.RoleMember)), func(f *membership.Facts) error {
+	m, err := upsert(ctx, s, w.request(w.members[0], membership.Predefined(membership.RoleMember)), func(f *membership.Facts) error {
 		calls++
 		last = f
 		if calls <= changes {
@@ -123,7 +123,7 @@ func TestCancelledDuringBackoff(t *testing.T) {
 	w := seedWorld(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, err := s.UpsertMembership(ctx, w.request(w.members[0], membership.Predefined(membership.RoleMember)), func(*membership.Facts) error {
+	_, err := upsert(ctx, s, w.request(w.members[0], membership.Predefined(membership.RoleMember)), func(*membership.Facts) error {
 		changeActor(t, s, w, 1)
 		time.AfterFunc(10*time.Millisecond, cancel)
 		return nil

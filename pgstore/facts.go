@@ -43,13 +43,53 @@ LEFT JOIN custom_roles AS target_org_role ON target_org_role.id = target_org.cus
 LEFT JOIN space_members AS existing ON existing.space_id = sp.id AND existing.user_id = $2
 LEFT JOIN custom_roles AS requested ON requested.id = $4`
 
-// factsArgs are the arguments of factsQuery for req.
-func factsArgs(req membership.AddUserRequest) []any {
-	var roleID any // NULL: a predefined role names no custom role
-	if req.Role.Kind == membership.RoleKindCustom {
-		roleID = string(req.Role.ID)
+// factsArgs are the arguments of factsQuery for q: NULL, which matches no
+// row, for a target or a custom role the query does not name.
+func factsArgs(q membership.Query) []any {
+	var roleID any
+	if q.Role.Kind == membership.RoleKindCustom {
+		roleID = string(q.Role.ID)
 	}
-	return []any{string(req.Actor), string(req.UserID), string(req.SpaceID), roleID}
+	return []any{string(q.Actor), nullable(q.UserID), string(q.SpaceID), roleID}
+}
+
+// pageQuery reads a page of a space's memberships after a user, in user id
+// order byte by byte, one more than the page holds to tell whether more
+// follow.
+const pageQuery = `SELECT id, user_id, predefined_role, custom_role_id FROM space_members
+WHERE space_id = $1 AND user_id COLLATE "C" > $2
+ORDER BY user_id COLLATE "C"
+LIMIT $3`
+
+// scanPage reads the rows of pageQuery.
+func scanPage(br pgx.BatchResults, q membership.Query) (membership.Page, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return membership.Page{}, err
+	}
+	var page membership.Page
+	for rows.Next() {
+		var (
+			id, userID string
+			role       roleColumns
+		)
+		if err := rows.Scan(&id, &userID, &role.predefined, &role.customID); err != nil {
+			rows.Close()
+			return membership.Page{}, err
+		}
+		if len(page.Members) == q.Page.Limit {
+			page.More = true
+			continue
+		}
+		r, err := role.assignment()
+		if err != nil {
+			rows.Close()
+			return membership.Page{}, err
+		}
+		page.Members = append(page.Members, membership.Membership{ID: membership.ID(id), UserID: membership.ID(userID), SpaceID: q.SpaceID, Role: r})
+	}
+	rows.Close()
+	return page, rows.Err()
 }
 
 // The row of factsQuery, column by column.
@@ -98,8 +138,8 @@ func (g *grantColumns) dest() []any {
 	return append([]any{&g.role.predefined, &g.role.customID}, g.customRole.dest()...)
 }
 
-// scanFacts reads the row of factsQuery into Facts for req.
-func scanFacts(row pgx.Row, req membership.AddUserRequest) (*membership.Facts, error) {
+// scanFacts reads the row of factsQuery into Facts for q.
+func scanFacts(row pgx.Row, q membership.Query) (*membership.Facts, error) {
 	var r factsRow
 	dest := make([]any, 0, 42)
 	dest = append(dest, r.actor.dest()...)
@@ -115,7 +155,7 @@ func scanFacts(row pgx.Row, req membership.AddUserRequest) (*membership.Facts, e
 		return nil, err
 	}
 
-	f := &membership.Facts{Operation: membership.OperationAdd, Request: req}
+	f := &membership.Facts{Query: q}
 	var err error
 	if f.Actor, err = r.actor.user(); err != nil {
 		return nil, err
@@ -155,7 +195,7 @@ func scanFacts(row pgx.Row, req membership.AddUserRequest) (*membership.Facts, e
 		if err != nil {
 			return nil, err
 		}
-		f.Existing = &membership.Membership{ID: membership.ID(r.existing.id.String), UserID: req.UserID, SpaceID: req.SpaceID, Role: role}
+		f.Existing = &membership.Membership{ID: membership.ID(r.existing.id.String), UserID: q.UserID, SpaceID: q.SpaceID, Role: role}
 	}
 	f.CustomRole = r.requested.customRole()
 	return f, nil

@@ -26,7 +26,7 @@ func TestFactsMatchMemstore(t *testing.T) {
 	demo.SpaceMembers = append(demo.SpaceMembers, fixture.SpaceMember{
 		SpaceID: demo.Spaces[0].ID, UserID: demo.Users[4].ID, Role: membership.Custom(demo.Roles[1].ID),
 	})
-	for _, s := range []fixture.Seeder{pg, mem} {
+	for _, s := range []membership.Seeder{pg, mem} {
 		if err := fixture.Seed(ctx, s, demo); err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestFactsMatchMemstore(t *testing.T) {
 func gatherFacts(t *testing.T, s membership.Store, req membership.AddUserRequest) membership.Facts {
 	t.Helper()
 	var got membership.Facts
-	if _, err := s.UpsertMembership(context.Background(), req, func(f *membership.Facts) error {
+	if _, err := upsert(context.Background(), s, req, func(f *membership.Facts) error {
 		got = *f
 		return errDenied
 	}); err != errDenied {

@@ -62,7 +62,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		t.Errorf("pgstore_migrations lists %d migrations, want %d", applied, SchemaVersion())
 	}
 	w := seedWorld(t, stores[1])
-	if _, err := stores[2].UpsertMembership(ctx, w.request(w.members[0], membership.Custom(w.role.ID)), allow); err != nil {
+	if _, err := upsert(ctx, stores[2], w.request(w.members[0], membership.Custom(w.role.ID)), allow); err != nil {
 		t.Errorf("adding on the migrated schema: %v", err)
 	}
 }

@@ -111,13 +111,13 @@ type heldStore struct {
 	afterAllow func(ctx context.Context)
 }
 
-func (s heldStore) UpsertMembership(ctx context.Context, req membership.AddUserRequest, check func(*membership.Facts) error) (membership.Membership, error) {
-	return s.Store.UpsertMembership(ctx, req, func(f *membership.Facts) error {
-		err := check(f)
+func (s heldStore) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
+	return s.Store.Write(ctx, q, func(f *membership.Facts) (membership.Change, error) {
+		c, err := decide(f)
 		if err == nil {
 			s.afterAllow(ctx)
 		}
-		return err
+		return c, err
 	})
 }
 
@@ -257,9 +257,9 @@ func raceAgainstChange(t *testing.T, change concurrentChange, opts ...Option) []
 // memberIDs lists the memberships of a space as user → membership ID.
 func memberIDs(t *testing.T, s *Store, space membership.ID) map[membership.ID]membership.ID {
 	t.Helper()
-	list, err := s.SpaceMembers(context.Background(), space)
+	list, err := spaceMembers(context.Background(), s, space)
 	if err != nil {
-		t.Fatalf("SpaceMembers: %v", err)
+		t.Fatalf("listing the space: %v", err)
 	}
 	out := make(map[membership.ID]membership.ID, len(list))
 	for _, m := range list {

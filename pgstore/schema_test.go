@@ -40,21 +40,21 @@ func TestSchemaKeepsAccountsApart(t *testing.T) {
 	}, {
 		name: "space member from another account",
 		write: func() error {
-			_, err := s.UpsertMembership(ctx, w.request(stranger.ID, membership.Predefined(membership.RoleMember)), allow)
+			_, err := upsert(ctx, s, w.request(stranger.ID, membership.Predefined(membership.RoleMember)), allow)
 			return err
 		},
 		code: "23503",
 	}, {
 		name: "space member with another account's custom role",
 		write: func() error {
-			_, err := s.UpsertMembership(ctx, w.request(w.members[0], membership.Custom(foreignRole.ID)), allow)
+			_, err := upsert(ctx, s, w.request(w.members[0], membership.Custom(foreignRole.ID)), allow)
 			return err
 		},
 		code: "23503",
 	}, {
 		name: "space member with a custom role that does not exist",
 		write: func() error {
-			_, err := s.UpsertMembership(ctx, w.request(w.members[0], membership.Custom(id("Role:none"))), allow)
+			_, err := upsert(ctx, s, w.request(w.members[0], membership.Custom(id("Role:none"))), allow)
 			return err
 		},
 		code: "23503",

@@ -8,7 +8,7 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-// The fixture.Seeder writes: each is one statement that inserts its record
+// The membership.Seeder writes: each is one statement that inserts its record
 // or replaces the one with the same key, and keeps nothing of its argument.
 // Unlike memstore's, they need what a record refers to to exist already
 // (the schema's foreign keys): fixture.Seed writes in that order.
@@ -81,14 +81,17 @@ ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, name = excluded
 		string(r.ID), string(r.AccountID), r.Name, permissions)
 }
 
-// PutSpaceMember upserts the membership of userID in spaceID, as
-// UpsertMembership would, but without any check.
+// PutSpaceMember upserts the membership of userID in spaceID, as Write
+// would, but with no decision.
 func (s *Store) PutSpaceMember(ctx context.Context, spaceID, userID membership.ID, role membership.RoleAssignment) (membership.Membership, error) {
 	req := membership.AddUserRequest{Actor: userID, SpaceID: spaceID, UserID: userID, Role: role}
 	if err := req.Validate(); err != nil {
 		return membership.Membership{}, err
 	}
-	return s.UpsertMembership(ctx, req, func(*membership.Facts) error { return nil })
+	q := membership.Query{Operation: membership.OperationAdd, Actor: userID, SpaceID: spaceID, UserID: userID, Role: role}
+	return s.Write(ctx, q, func(*membership.Facts) (membership.Change, error) {
+		return membership.Change{Kind: membership.ChangePut, Role: role}, nil
+	})
 }
 
 // put runs one write after checking that ids are IDs. A write of no row
@@ -113,38 +116,4 @@ func (s *Store) put(ctx context.Context, what string, key membership.ID, ids []m
 		return fmt.Errorf("pgstore: %s: %w", op, errMissingParent)
 	}
 	return nil
-}
-
-// SpaceMembers returns the memberships of a space, ordered by user ID.
-func (s *Store) SpaceMembers(ctx context.Context, spaceID membership.ID) ([]membership.Membership, error) {
-	pc, err := s.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer pc.Release()
-	rows, err := pc.Query(ctx, `SELECT id, user_id, predefined_role, custom_role_id FROM space_members
-WHERE space_id = $1 ORDER BY user_id`, string(spaceID))
-	if err != nil {
-		return nil, classify(ctx, pc.Conn(), "listing space members", err)
-	}
-	defer rows.Close()
-	var out []membership.Membership
-	for rows.Next() {
-		var (
-			id, user string
-			role     roleColumns
-		)
-		if err := rows.Scan(&id, &user, &role.predefined, &role.customID); err != nil {
-			return nil, classify(ctx, pc.Conn(), "listing space members", err)
-		}
-		r, err := role.assignment()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, membership.Membership{ID: membership.ID(id), UserID: membership.ID(user), SpaceID: spaceID, Role: r})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, classify(ctx, pc.Conn(), "listing space members", err)
-	}
-	return out, nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/spaceauthz/spaceauthz/membership"
-	"github.com/spaceauthz/spaceauthz/membership/fixture"
 )
 
 // Store is the PostgreSQL store. It is safe for concurrent use by any
@@ -28,8 +27,8 @@ type Store struct {
 }
 
 var (
-	_ membership.Store = (*Store)(nil)
-	_ fixture.Seeder   = (*Store)(nil)
+	_ membership.Store  = (*Store)(nil)
+	_ membership.Seeder = (*Store)(nil)
 )
 
 // Open connects to the database that dsn names (a postgres:// URL or a
@@ -88,7 +87,7 @@ func (s *Store) Close() {
 	}
 }
 
-// The statements of the second round trip of an add. Each locks rows that
+// The statements of the second round trip of a write. Each locks rows that
 // the facts were read from; in the add's REPEATABLE READ transaction a lock
 // on a row that changed since the facts were read fails with SQLSTATE
 // 40001, and a lock held keeps the row from changing until the commit.
@@ -104,49 +103,106 @@ const (
 	// that two adds of one user to one space do not both hold a share lock
 	// and deadlock on the upgrade.
 	lockExistingForUpdate = `SELECT 1 FROM space_members WHERE id = $1 FOR NO KEY UPDATE`
+	lockExistingForDelete = `SELECT 1 FROM space_members WHERE id = $1 FOR UPDATE`
 
 	upsertMembership = `INSERT INTO space_members (id, space_id, user_id, account_id, predefined_role, custom_role_id)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (space_id, user_id) DO UPDATE
 SET predefined_role = excluded.predefined_role, custom_role_id = excluded.custom_role_id
 RETURNING id`
+	deleteMembership = `DELETE FROM space_members WHERE id = $1`
 )
 
-// UpsertMembership implements membership.Store.
+// nullable passes an empty id as NULL, which matches no row.
+func nullable(id membership.ID) any {
+	if id == "" {
+		return nil
+	}
+	return string(id)
+}
+
+// Read implements membership.Store in one round trip: a read-only
+// REPEATABLE READ transaction whose statements (the facts, the page) see one
+// snapshot, pipelined with its BEGIN and COMMIT.
+func (s *Store) Read(ctx context.Context, q membership.Query) (_ *membership.Facts, _ membership.Page, err error) {
+	pc, err := s.acquire(ctx)
+	if err != nil {
+		return nil, membership.Page{}, err
+	}
+	defer pc.Release()
+	conn := pc.Conn()
+	defer func() {
+		if err != nil {
+			rollback(ctx, conn)
+		}
+	}()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+	b.Queue(factsQuery, factsArgs(q)...)
+	if q.Page != nil {
+		b.Queue(pageQuery, string(q.SpaceID), string(q.Page.After), q.Page.Limit+1)
+	}
+	b.Queue("COMMIT")
+	br := conn.SendBatch(ctx, b)
+	var (
+		facts *membership.Facts
+		page  membership.Page
+	)
+	_, err = br.Exec()
+	if err == nil {
+		facts, err = scanFacts(br.QueryRow(), q)
+	}
+	if err == nil && q.Page != nil {
+		page, err = scanPage(br, q)
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if closeErr := br.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return nil, membership.Page{}, classify(ctx, conn, "reading", err)
+	}
+	return facts, page, nil
+}
+
+// Write implements membership.Store.
 //
-// An add is one REPEATABLE READ transaction in two round trips: the first
-// begins it and reads the facts in one statement; check runs with no lock
+// A write is one REPEATABLE READ transaction in two round trips: the first
+// begins it and reads the facts in one statement; decide runs with no lock
 // held; the second locks the rows behind the facts (FOR SHARE, the
-// membership being changed FOR NO KEY UPDATE), upserts and commits. A
-// change committed to any of those rows after the facts were read makes the
-// lock fail with a serialization error, and a change attempted after the
-// lock waits for the commit, so the write commits only on the facts check
-// saw. A lost race (SQLSTATE 40001 or 40P01) rolls back and starts again on
-// fresh facts, calling check again, up to WithMaxRetries times with
-// backoff. An add that changes nothing (the user already has the role)
-// still takes the locks and commits, and writes nothing.
+// membership being changed FOR NO KEY UPDATE, or FOR UPDATE when it is
+// deleted), makes the change and commits. A change committed to any of
+// those rows after the facts were read makes the lock fail with a
+// serialization error, and a change attempted after the lock waits for the
+// commit. A membership of the target that appears after the facts were read
+// makes the upsert fail the same way (REPEATABLE READ refuses to update a
+// row its snapshot does not see). A lost race (SQLSTATE 40001 or 40P01)
+// rolls back and starts again on fresh facts, calling decide again, up to
+// WithMaxRetries times with backoff. A change that changes nothing (the
+// user already has the role) still takes the locks and commits, and writes
+// nothing.
 //
-// Records that did not exist when the facts were read and are created
-// before the commit (an organization membership of the actor, a custom
-// role) are not locked; such an add is ordered before their creation. With
-// the default policy a record that appears can only turn a deny into an
-// allow, never the reverse.
+// Other records that the facts did not find are not locked (PostgreSQL
+// locks rows, not their absence): a user, a role held or a custom role
+// created while decide runs is not seen, as membership.Store allows.
 //
-// Errors: check's error is returned unchanged; a done ctx gives an error
+// Errors: decide's error is returned unchanged; a done ctx gives an error
 // that wraps ctx.Err(); a lost connection, a pool with no free connection
 // within WithAcquireTimeout, a server shutting down or overloaded, and
 // retries spent give an error that wraps membership.ErrUnavailable. In
 // every failure the transaction is rolled back, except when the connection
-// is lost while COMMIT is in flight: then the outcome is unknown (and a
-// retry of the add is safe, since the upsert is idempotent).
-func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequest, check func(*membership.Facts) error) (membership.Membership, error) {
+// is lost while COMMIT is in flight: then the outcome is unknown (a retry is
+// safe: an upsert is idempotent, and a repeated remove answers 404).
+func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
 	for retry := 0; ; retry++ {
-		m, err := s.tryUpsert(ctx, req, check)
+		m, err := s.tryWrite(ctx, q, decide)
 		if !errors.Is(err, errLostRace) {
 			return m, err
 		}
 		if retry == s.cfg.maxRetries {
-			return membership.Membership{}, fmt.Errorf("pgstore: add user to space: lost to concurrent writes %d times: %w",
+			return membership.Membership{}, fmt.Errorf("pgstore: writing: lost to concurrent writes %d times: %w",
 				retry+1, membership.Unavailable(err))
 		}
 		if err := s.backoff(ctx, retry); err != nil {
@@ -155,8 +211,8 @@ func (s *Store) UpsertMembership(ctx context.Context, req membership.AddUserRequ
 	}
 }
 
-// tryUpsert is one attempt of UpsertMembership.
-func (s *Store) tryUpsert(ctx context.Context, req membership.AddUserRequest, check func(*membership.Facts) error) (_ membership.Membership, err error) {
+// tryWrite is one attempt of Write.
+func (s *Store) tryWrite(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (_ membership.Membership, err error) {
 	pc, err := s.acquire(ctx)
 	if err != nil {
 		return membership.Membership{}, err
@@ -169,30 +225,31 @@ func (s *Store) tryUpsert(ctx context.Context, req membership.AddUserRequest, ch
 		}
 	}()
 
-	facts, err := s.beginAndReadFacts(ctx, conn, req)
+	facts, err := s.beginAndReadFacts(ctx, conn, q)
 	if err != nil {
 		return membership.Membership{}, err
 	}
-	if err := check(facts); err != nil {
+	change, err := decide(facts)
+	if err != nil {
 		return membership.Membership{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return membership.Membership{}, fmt.Errorf("pgstore: add user to space: %w", err)
+		return membership.Membership{}, fmt.Errorf("pgstore: writing: %w", err)
 	}
-	return s.writeAndCommit(ctx, conn, facts)
+	return s.changeAndCommit(ctx, conn, facts, change)
 }
 
-// beginAndReadFacts is the first round trip of an add: it begins the
-// transaction and reads the facts of req.
-func (s *Store) beginAndReadFacts(ctx context.Context, conn *pgx.Conn, req membership.AddUserRequest) (*membership.Facts, error) {
+// beginAndReadFacts is the first round trip of a write: it begins the
+// transaction and reads the facts of q.
+func (s *Store) beginAndReadFacts(ctx context.Context, conn *pgx.Conn, q membership.Query) (*membership.Facts, error) {
 	b := &pgx.Batch{}
 	b.Queue(s.begin)
-	b.Queue(factsQuery, factsArgs(req)...)
+	b.Queue(factsQuery, factsArgs(q)...)
 	br := conn.SendBatch(ctx, b)
 	_, err := br.Exec()
 	var facts *membership.Facts
 	if err == nil {
-		facts, err = scanFacts(br.QueryRow(), req)
+		facts, err = scanFacts(br.QueryRow(), q)
 	}
 	if closeErr := br.Close(); err == nil {
 		err = closeErr
@@ -203,26 +260,39 @@ func (s *Store) beginAndReadFacts(ctx context.Context, conn *pgx.Conn, req membe
 	return facts, nil
 }
 
-// writeAndCommit is the second round trip of an add: it locks the rows
-// behind f, upserts the membership f.Request asks for unless it already
-// holds that role, and commits.
-func (s *Store) writeAndCommit(ctx context.Context, conn *pgx.Conn, f *membership.Facts) (membership.Membership, error) {
-	req := f.Request
-	role := req.Role.Canonical()
-	write := f.Existing == nil || f.Existing.Role != role
-	if write && (f.Space == nil || f.Organization == nil) {
-		return membership.Membership{}, fmt.Errorf("pgstore: add user to space: space %s does not exist", req.SpaceID)
+// changeAndCommit is the second round trip of a write: it locks the rows
+// behind f, makes the change (unless it changes nothing) and commits.
+func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membership.Facts, change membership.Change) (membership.Membership, error) {
+	q := f.Query
+	var stmt *writeStatement
+	switch change.Kind {
+	case membership.ChangeNone:
+	case membership.ChangePut:
+		role := change.Role.Canonical()
+		if f.Existing == nil || f.Existing.Role != role {
+			if f.Space == nil || f.Organization == nil {
+				return membership.Membership{}, fmt.Errorf("pgstore: writing: space %s does not exist", q.SpaceID)
+			}
+			predefined, customID := roleArgs(role)
+			stmt = &writeStatement{sql: upsertMembership, args: []any{string(newMembershipID()), string(q.SpaceID), string(q.UserID),
+				string(f.Organization.AccountID), predefined, customID}, returning: true}
+		}
+	case membership.ChangeDelete:
+		if f.Existing == nil {
+			return membership.Membership{}, membership.ErrMembershipNotFound
+		}
+		stmt = &writeStatement{sql: deleteMembership, args: []any{string(f.Existing.ID)}}
+	default:
+		return membership.Membership{}, fmt.Errorf("pgstore: unknown change %d", change.Kind)
 	}
 
 	b := &pgx.Batch{}
 	locks := 0
 	if s.cfg.lockFacts {
-		locks = queueLocks(b, f, write)
+		locks = queueLocks(b, f, change.Kind, stmt != nil)
 	}
-	if write {
-		predefined, customID := roleArgs(role)
-		b.Queue(upsertMembership, string(newMembershipID()), string(req.SpaceID), string(req.UserID),
-			string(f.Organization.AccountID), predefined, customID)
+	if stmt != nil {
+		b.Queue(stmt.sql, stmt.args...)
 	}
 	b.Queue("COMMIT")
 	br := conn.SendBatch(ctx, b)
@@ -233,8 +303,12 @@ func (s *Store) writeAndCommit(ctx context.Context, conn *pgx.Conn, f *membershi
 		}
 	}
 	var storedID string
-	if err == nil && write {
-		err = br.QueryRow().Scan(&storedID)
+	if err == nil && stmt != nil {
+		if stmt.returning {
+			err = br.QueryRow().Scan(&storedID)
+		} else {
+			_, err = br.Exec()
+		}
 	}
 	if err == nil {
 		var tag pgconn.CommandTag
@@ -251,32 +325,47 @@ func (s *Store) writeAndCommit(ctx context.Context, conn *pgx.Conn, f *membershi
 	if err != nil {
 		return membership.Membership{}, classify(ctx, conn, "writing the membership", err)
 	}
-	if !write {
+	switch {
+	case change.Kind == membership.ChangeDelete:
+		return *f.Existing, nil
+	case change.Kind == membership.ChangeNone:
+		return membership.Membership{}, nil
+	case stmt == nil:
 		return *f.Existing, nil
 	}
-	return membership.Membership{ID: membership.ID(storedID), UserID: req.UserID, SpaceID: req.SpaceID, Role: role}, nil
+	return membership.Membership{ID: membership.ID(storedID), UserID: q.UserID, SpaceID: q.SpaceID, Role: change.Role.Canonical()}, nil
+}
+
+// writeStatement is the statement that makes a change.
+type writeStatement struct {
+	sql       string
+	args      []any
+	returning bool // it returns the membership's id
 }
 
 // queueLocks queues the statements that lock the rows behind f and returns
 // how many it queued.
-func queueLocks(b *pgx.Batch, f *membership.Facts, write bool) int {
+func queueLocks(b *pgx.Batch, f *membership.Facts, kind membership.ChangeKind, write bool) int {
 	n := b.Len()
-	req := f.Request
+	req := f.Query
 	if f.Actor != nil || f.Target != nil {
-		b.Queue(lockUsers, string(req.Actor), string(req.UserID))
+		b.Queue(lockUsers, string(req.Actor), nullable(req.UserID))
 	}
 	b.Queue(lockSpace, string(req.SpaceID))
 	if f.ActorOrganizationRole.Held() || f.TargetOrganizationRole.Held() {
-		b.Queue(lockOrganizationMembers, string(f.Space.OrganizationID), string(req.Actor), string(req.UserID))
+		b.Queue(lockOrganizationMembers, string(f.Space.OrganizationID), string(req.Actor), nullable(req.UserID))
 	}
 	if f.ActorSpaceRole.Held() && req.Actor != req.UserID {
 		// The actor's own membership: read, never written here.
 		b.Queue(lockActorSpaceMember, string(req.SpaceID), string(req.Actor))
 	}
 	if f.Existing != nil {
-		if write {
+		switch {
+		case kind == membership.ChangeDelete:
+			b.Queue(lockExistingForDelete, string(f.Existing.ID))
+		case write:
 			b.Queue(lockExistingForUpdate, string(f.Existing.ID))
-		} else {
+		default:
 			b.Queue(lockSpaceMember, string(f.Existing.ID))
 		}
 	}

@@ -37,12 +37,12 @@ type world struct {
 // worldMembers is how many organization members seedWorld creates.
 const worldMembers = 16
 
-func seedWorld(t testing.TB, s fixture.Seeder) *world {
+func seedWorld(t testing.TB, s membership.Seeder) *world {
 	t.Helper()
 	return seedWorldWith(t, s, worldMembers)
 }
 
-func seedWorldWith(t testing.TB, s fixture.Seeder, members int) *world {
+func seedWorldWith(t testing.TB, s membership.Seeder, members int) *world {
 	t.Helper()
 	w := &world{
 		account: membership.Account{ID: id("Account:1")},
@@ -74,4 +74,22 @@ func seedWorldWith(t testing.TB, s fixture.Seeder, members int) *world {
 // request asks, as the actor, to give user the role in the space.
 func (w *world) request(user membership.ID, role membership.RoleAssignment) membership.AddUserRequest {
 	return membership.AddUserRequest{Actor: w.actor.ID, SpaceID: w.space.ID, UserID: user, Role: role}
+}
+
+// upsert writes req as an add, deciding with check: the shape of most
+// writes in these tests.
+func upsert(ctx context.Context, s membership.Store, req membership.AddUserRequest, check func(*membership.Facts) error) (membership.Membership, error) {
+	q := membership.Query{Operation: membership.OperationAdd, Actor: req.Actor, SpaceID: req.SpaceID, UserID: req.UserID, Role: req.Role}
+	return s.Write(ctx, q, func(f *membership.Facts) (membership.Change, error) {
+		if err := check(f); err != nil {
+			return membership.Change{}, err
+		}
+		return membership.Change{Kind: membership.ChangePut, Role: req.Role}, nil
+	})
+}
+
+// spaceMembers reads the memberships of a space, in user order.
+func spaceMembers(ctx context.Context, s membership.Store, space membership.ID) ([]membership.Membership, error) {
+	_, page, err := s.Read(ctx, membership.Query{Operation: membership.OperationList, SpaceID: space, Page: &membership.PageQuery{Limit: 100_000}})
+	return page.Members, err
 }

@@ -14,8 +14,7 @@ func facts(actorRole membership.AccountRole, targetEmail string) *membership.Fac
 	account := testID("Account:1")
 	org := &membership.Organization{ID: testID("Org:1"), AccountID: account}
 	return &membership.Facts{
-		Operation:              membership.OperationAdd,
-		Request:                membership.AddUserRequest{Actor: testID("User:1"), SpaceID: testID("Space:1"), UserID: testID("User:2"), Role: membership.Predefined(membership.RoleMember)},
+		Query:                  membership.Query{Operation: membership.OperationAdd, Actor: testID("User:1"), SpaceID: testID("Space:1"), UserID: testID("User:2"), Role: membership.Predefined(membership.RoleMember)},
 		Actor:                  &membership.User{ID: testID("User:1"), AccountID: account, Role: actorRole},
 		Space:                  &membership.Space{ID: testID("Space:1"), OrganizationID: org.ID},
 		Organization:           org,

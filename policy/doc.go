@@ -16,12 +16,12 @@
 //	{"code": <error_code>, "rule": <name>,
 //	 "status": <400..499, optional>, "detail": <string, optional>}
 //
-// "allow" must be true exactly when "violations" is empty. The codes of SPEC
-// section 3 (space_not_found, forbidden, user_not_found, role_not_found,
+// "allow" must be true exactly when "violations" is empty. The library's codes
+// (space_not_found, forbidden, user_not_found, membership_not_found, role_not_found,
 // user_not_in_organization, annotator_role_required,
 // annotator_role_not_allowed, unauthenticated) keep their fixed status;
 // "status" and "detail" apply to a host's own codes, which answer 403 by
-// default and rank after every code of SPEC section 3.
+// default and rank after every code of the library.
 //
 // # The input
 //

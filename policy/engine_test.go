@@ -23,8 +23,7 @@ func allowedFacts() *membership.Facts {
 	account := id("Account:1")
 	org := &membership.Organization{ID: id("Org:1"), AccountID: account, Name: "Research"}
 	return &membership.Facts{
-		Operation:              membership.OperationAdd,
-		Request:                membership.AddUserRequest{Actor: id("User:1"), SpaceID: id("Space:1"), UserID: id("User:2"), Role: membership.Predefined(membership.RoleMember)},
+		Query:                  membership.Query{Operation: membership.OperationAdd, Actor: id("User:1"), SpaceID: id("Space:1"), UserID: id("User:2"), Role: membership.Predefined(membership.RoleMember)},
 		Actor:                  &membership.User{ID: id("User:1"), AccountID: account, Role: membership.AccountAdmin},
 		Space:                  &membership.Space{ID: id("Space:1"), OrganizationID: org.ID, Name: "llm-evals"},
 		Organization:           org,

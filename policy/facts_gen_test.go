@@ -68,15 +68,15 @@ func genUser(t *rapid.T, label string, id membership.ID) *membership.User {
 // genFacts draws the facts of one add.
 func genFacts(t *rapid.T) *membership.Facts {
 	req := membership.AddUserRequest{Actor: genUserID.Draw(t, "actor"), SpaceID: genSpaceID.Draw(t, "space"), UserID: genUserID.Draw(t, "user"), Role: genRole(t, "request.role")}
-	f := &membership.Facts{Request: req, Operation: genOperation.Draw(t, "operation")}
-	switch f.Operation {
+	f := &membership.Facts{Query: membership.Query{Operation: genOperation.Draw(t, "operation"), Actor: req.Actor, SpaceID: req.SpaceID, UserID: req.UserID, Role: req.Role}}
+	switch f.Query.Operation {
 	case membership.OperationRemove:
-		f.Request.Role = membership.RoleAssignment{}
+		f.Query.Role = membership.RoleAssignment{}
 	case membership.OperationList:
-		f.Request.Role, f.Request.UserID = membership.RoleAssignment{}, ""
+		f.Query.Role, f.Query.UserID = membership.RoleAssignment{}, ""
 	}
 	f.Actor = genUser(t, "actor", req.Actor)
-	if f.Request.UserID != "" {
+	if f.Query.UserID != "" {
 		f.Target = genUser(t, "target", req.UserID)
 	}
 	if f.Actor != nil {
@@ -91,11 +91,11 @@ func genFacts(t *rapid.T) *membership.Facts {
 		if rapid.IntRange(0, 5).Draw(t, "org.missing") != 0 {
 			f.Organization = &membership.Organization{ID: f.Space.OrganizationID, AccountID: genAccount.Draw(t, "org.account"), Name: genName.Draw(t, "org.name")}
 		}
-		if f.Request.UserID != "" && rapid.Bool().Draw(t, "existing") {
+		if f.Query.UserID != "" && rapid.Bool().Draw(t, "existing") {
 			f.Existing = &membership.Membership{ID: testID("Membership:1"), UserID: req.UserID, SpaceID: req.SpaceID, Role: genRole(t, "existing.role")}
 		}
 	}
-	if f.Request.Role.Kind == membership.RoleKindCustom {
+	if f.Query.Role.Kind == membership.RoleKindCustom {
 		f.CustomRole = genCustomRole(t, "custom_role", req.Role.ID)
 	}
 	return f
@@ -105,8 +105,8 @@ func genFacts(t *rapid.T) *membership.Facts {
 // variant that differs in one part is what finds a decision key that leaves
 // out something the policy reads.
 var mutators = []func(t *rapid.T, f *membership.Facts){
-	func(t *rapid.T, f *membership.Facts) { f.Operation = genOperation.Draw(t, "operation") },
-	func(t *rapid.T, f *membership.Facts) { f.Actor = genUser(t, "actor", f.Request.Actor) },
+	func(t *rapid.T, f *membership.Facts) { f.Query.Operation = genOperation.Draw(t, "operation") },
+	func(t *rapid.T, f *membership.Facts) { f.Actor = genUser(t, "actor", f.Query.Actor) },
 	func(t *rapid.T, f *membership.Facts) { f.Actor = mutateUser(t, f.Actor) },
 	func(t *rapid.T, f *membership.Facts) { f.ActorOrganizationRole = genGrant(t, "grant") },
 	func(t *rapid.T, f *membership.Facts) { f.ActorSpaceRole = genGrant(t, "grant") },
@@ -115,7 +115,7 @@ var mutators = []func(t *rapid.T, f *membership.Facts){
 	},
 	func(t *rapid.T, f *membership.Facts) { f.ActorSpaceRole = mutateGrant(t, f.ActorSpaceRole) },
 	func(t *rapid.T, f *membership.Facts) { f.Target = mutateUser(t, f.Target) },
-	func(t *rapid.T, f *membership.Facts) { f.Target = genUser(t, "target", f.Request.UserID) },
+	func(t *rapid.T, f *membership.Facts) { f.Target = genUser(t, "target", f.Query.UserID) },
 	func(t *rapid.T, f *membership.Facts) {
 		f.TargetOrganizationRole = mutateGrant(t, f.TargetOrganizationRole)
 	},
@@ -144,10 +144,10 @@ var mutators = []func(t *rapid.T, f *membership.Facts){
 		}
 	},
 	func(t *rapid.T, f *membership.Facts) {
-		f.Request.Role = genRole(t, "request.role")
+		f.Query.Role = genRole(t, "request.role")
 		f.CustomRole = nil
-		if f.Request.Role.Kind == membership.RoleKindCustom {
-			f.CustomRole = genCustomRole(t, "custom_role", f.Request.Role.ID)
+		if f.Query.Role.Kind == membership.RoleKindCustom {
+			f.CustomRole = genCustomRole(t, "custom_role", f.Query.Role.ID)
 		}
 	},
 	func(t *rapid.T, f *membership.Facts) {

@@ -28,8 +28,7 @@ func TestInputDocument(t *testing.T) {
 	account := testID("Account:1")
 	binder := &membership.CustomRole{ID: testID("Role:1"), AccountID: account, Name: "Binder", Permissions: []membership.Permission{membership.PermissionRoleBindingCreate}}
 	full := &membership.Facts{
-		Operation: membership.OperationAdd,
-		Request: membership.AddUserRequest{Actor: testID("User:1"), SpaceID: testID("Space:1"), UserID: testID("User:2"),
+		Query: membership.Query{Operation: membership.OperationAdd, Actor: testID("User:1"), SpaceID: testID("Space:1"), UserID: testID("User:2"),
 			Role: membership.RoleAssignment{Kind: membership.RoleKindCustom, ID: binder.ID, Spelling: membership.SpellingLower}},
 		Actor:                  &membership.User{ID: testID("User:1"), AccountID: account, Name: "Ada", Email: "ada@example.com", Role: membership.AccountMember},
 		Space:                  &membership.Space{ID: testID("Space:1"), OrganizationID: testID("Org:1"), Name: "llm-evals", IsPrivate: true},
@@ -41,7 +40,7 @@ func TestInputDocument(t *testing.T) {
 		Existing:               &membership.Membership{ID: testID("Membership:1"), UserID: testID("User:2"), SpaceID: testID("Space:1"), Role: membership.Predefined(membership.RoleAnnotator)},
 		CustomRole:             binder,
 	}
-	empty := &membership.Facts{Operation: membership.OperationList, Request: membership.AddUserRequest{Actor: testID("User:9"), SpaceID: testID("Space:9"), UserID: testID("User:8")}}
+	empty := &membership.Facts{Query: membership.Query{Operation: membership.OperationList, Actor: testID("User:9"), SpaceID: testID("Space:9")}}
 
 	var out []byte
 	for _, f := range []*membership.Facts{full, empty} {

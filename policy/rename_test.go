@@ -13,8 +13,8 @@ import (
 // to each other) as another tenant's request would.
 func renameIDs(f *membership.Facts, rename func(membership.ID) membership.ID) *membership.Facts {
 	c := *f
-	c.Request.Actor, c.Request.SpaceID, c.Request.UserID = rename(f.Request.Actor), rename(f.Request.SpaceID), rename(f.Request.UserID)
-	c.Request.Role = renameRole(f.Request.Role, rename)
+	c.Query.Actor, c.Query.SpaceID, c.Query.UserID = rename(f.Query.Actor), rename(f.Query.SpaceID), rename(f.Query.UserID)
+	c.Query.Role = renameRole(f.Query.Role, rename)
 	user := func(u *membership.User) *membership.User {
 		if u == nil {
 			return nil

@@ -189,7 +189,7 @@ func grant(name, doc string, held func(*membership.Facts) *membership.Grant) mem
 // inputSchema is the input document of every decision.
 var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document", read: func(*membership.Facts) value { return value{state: present} }, kids: []*schemaNode{
 	{name: "operation", kind: kindEnum, doc: "what the request does: add, remove or list", read: func(f *membership.Facts) value {
-		return text(f.Operation.String())
+		return text(f.Query.Operation.String())
 	}},
 	object("actor", "the user making the request; null when the actor names no user",
 		record(func(f *membership.Facts) *membership.User { return f.Actor }),
@@ -222,10 +222,10 @@ var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document"
 		)...),
 	object("role", "the role requested; null when nothing is requested (remove, list)",
 		func(f *membership.Facts) (*membership.RoleAssignment, bool) {
-			if f.Request.Role.Kind == 0 {
+			if f.Query.Role.Kind == 0 {
 				return nil, true
 			}
-			return &f.Request.Role, true
+			return &f.Query.Role, true
 		},
 		roleMembers(func(r *membership.RoleAssignment) *membership.RoleAssignment { return r })...),
 	object("custom_role", "the custom role requested; null when the request is for a predefined role or the role does not exist",

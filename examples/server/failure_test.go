@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -13,20 +14,26 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
 )
 
-// failingStore is a membership.Store that fails in the way its function
-// says.
+// failingStore is a membership.Store whose every read and write fails in
+// the way its function says.
 type failingStore func(ctx context.Context) error
 
-func (f failingStore) UpsertMembership(ctx context.Context, _ membership.AddUserRequest, _ func(*membership.Facts) error) (membership.Membership, error) {
+func (f failingStore) Read(ctx context.Context, _ membership.Query) (*membership.Facts, membership.Page, error) {
+	return nil, membership.Page{}, f(ctx)
+}
+
+func (f failingStore) Write(ctx context.Context, _ membership.Query, _ func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
 	return membership.Membership{}, f(ctx)
 }
 
-// TestStoreFailures checks the answers to a failing store: 500 internal or
-// 503 unavailable, with the cause in the log and never in the answer.
+// TestStoreFailures checks the answers of every route to a failing store:
+// 500 internal or 503 unavailable, with the cause in the log and never in
+// the answer. The timeout case shows that each operation gets the
+// per-request timeout.
 func TestStoreFailures(t *testing.T) {
 	t.Parallel()
 	const secret = "SELECT * FROM space_members -- connection refused"
-	tests := []struct {
+	failures := []struct {
 		name       string
 		store      failingStore
 		timeout    time.Duration
@@ -43,34 +50,44 @@ func TestStoreFailures(t *testing.T) {
 		{"panic", func(context.Context) error { panic(secret) },
 			time.Hour, 500, membership.CodeInternal, "panic: " + secret},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			engine, err := sharedEngine()
-			if err != nil {
-				t.Fatal(err)
-			}
-			svc, err := membership.NewService(tc.store, engine)
-			if err != nil {
-				t.Fatal(err)
-			}
-			auth, err := newAPIKeyAuthenticator(fixture.Demo().APIKeys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logs := new(syncBuffer)
-			srv := httptest.NewServer(newHandler(svc, auth, slog.New(slog.NewJSONHandler(logs, nil)), tc.timeout))
-			s := &testServer{Server: srv}
-			resp, body := s.do(t, call{key: keyAdmin, body: predefinedBody(userGrace, "PREDEFINED", "MEMBER")})
-			srv.Close()
+	operations := []struct {
+		name string
+		call call
+	}{
+		{"add", call{key: keyAdmin, body: predefinedBody(userGrace, "PREDEFINED", "MEMBER")}},
+		{"remove", call{method: http.MethodDelete, path: userPath(spaceLLMEvals, userBarbara), key: keyAdmin}},
+		{"list", call{method: http.MethodGet, key: keyAdmin}},
+	}
+	for _, tc := range failures {
+		for _, op := range operations {
+			t.Run(tc.name+"/"+op.name, func(t *testing.T) {
+				t.Parallel()
+				engine, err := sharedEngine()
+				if err != nil {
+					t.Fatal(err)
+				}
+				svc, err := membership.NewService(tc.store, engine)
+				if err != nil {
+					t.Fatal(err)
+				}
+				auth, err := newAPIKeyAuthenticator(fixture.Demo().APIKeys)
+				if err != nil {
+					t.Fatal(err)
+				}
+				logs := new(syncBuffer)
+				srv := httptest.NewServer(newHandler(svc, auth, slog.New(slog.NewJSONHandler(logs, nil)), tc.timeout))
+				s := &testServer{Server: srv}
+				resp, body := s.do(t, op.call)
+				srv.Close()
 
-			checkProblem(t, resp, body, tc.wantStatus, tc.wantCode)
-			if strings.Contains(string(body), "SELECT") || strings.Contains(string(body), "panic") {
-				t.Errorf("the answer leaks the cause: %s", body)
-			}
-			if !strings.Contains(logs.String(), tc.wantCause) {
-				t.Errorf("the log does not hold the cause %q:\n%s", tc.wantCause, logs)
-			}
-		})
+				checkProblem(t, resp, body, tc.wantStatus, tc.wantCode)
+				if strings.Contains(string(body), "SELECT") || strings.Contains(string(body), "panic") {
+					t.Errorf("the answer leaks the cause: %s", body)
+				}
+				if !strings.Contains(logs.String(), tc.wantCause) {
+					t.Errorf("the log does not hold the cause %q:\n%s", tc.wantCause, logs)
+				}
+			})
+		}
 	}
 }

@@ -24,26 +24,7 @@ func FuzzAddSpaceUser(f *testing.F) {
 	f.Add("..", "text/plain", `{`)
 	f.Add("", "application/json", `null`)
 
-	engine, err := sharedEngine()
-	if err != nil {
-		f.Fatal(err)
-	}
-	demo := fixture.Demo()
-	store, closeStore, err := openStore(f.Context(), "memory", true, demo)
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer closeStore()
-	svc, err := membership.NewService(store, engine)
-	if err != nil {
-		f.Fatal(err)
-	}
-	auth, err := newAPIKeyAuthenticator(demo.APIKeys)
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := newHandler(svc, auth, slog.New(slog.DiscardHandler), requestTimeout)
-
+	h := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, spaceID, contentType, body string) {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		req.URL.Path = "/v2/spaces/" + spaceID + "/users"
@@ -60,15 +41,85 @@ func FuzzAddSpaceUser(f *testing.F) {
 			}
 			return
 		}
-		if ct := rec.Header().Get("Content-Type"); ct != membership.ProblemContentType {
-			t.Fatalf("status %d with Content-Type %q", rec.Code, ct)
-		}
-		var p membership.Problem
-		if err := json.Unmarshal(rec.Body.Bytes(), &p, json.RejectUnknownMembers(true)); err != nil {
-			t.Fatalf("status %d with a body that is not a problem document: %v\n%s", rec.Code, err, rec.Body)
-		}
-		if p.Status != rec.Code || rec.Code < 400 || rec.Code >= 500 {
-			t.Fatalf("status %d, problem %+v", rec.Code, p)
-		}
+		checkClientError(t, rec)
 	})
+}
+
+// FuzzRemoveAndList sends removes and lists with arbitrary ids and query
+// strings and a valid key: every answer is a 204, a page, or a problem
+// document of a client error, never a server error.
+func FuzzRemoveAndList(f *testing.F) {
+	f.Add(spaceLLMEvals, userBarbara, "limit=1")
+	f.Add(spaceLLMEvals, userMissing, "limit=1&cursor=bTE6VTNCaFkyVTZNUT09OlZYTmxjam8w")
+	f.Add("U3BhY2U6+/+/", "VXNlcjr7/74=", "cursor=&limit=")
+	f.Add(spaceRedTeam, "..", "limit=%zz;x")
+	f.Add("", "", "limit=100&limit=100")
+
+	h := fuzzHandler(f)
+	f.Fuzz(func(t *testing.T, spaceID, userID, query string) {
+		req := httptest.NewRequest(http.MethodDelete, "/", nil)
+		req.URL.Path = "/v2/spaces/" + spaceID + "/users/" + userID
+		req.URL.RawPath = userPath(spaceID, userID)
+		req.Header.Set("Authorization", "Bearer "+keyAdmin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNoContent {
+			checkClientError(t, rec)
+		}
+
+		req = httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.Path = "/v2/spaces/" + spaceID + "/users"
+		req.URL.RawPath = usersPath(spaceID)
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+keyAdmin)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			var p wirePage
+			if err := json.Unmarshal(rec.Body.Bytes(), &p, json.RejectUnknownMembers(true)); err != nil {
+				t.Fatalf("200 with a body that is not a page: %v\n%s", err, rec.Body)
+			}
+			return
+		}
+		checkClientError(t, rec)
+	})
+}
+
+// fuzzHandler returns the server's handler on the demo fixture.
+func fuzzHandler(f *testing.F) http.Handler {
+	engine, err := sharedEngine()
+	if err != nil {
+		f.Fatal(err)
+	}
+	demo := fixture.Demo()
+	store, closeStore, err := openStore(f.Context(), "memory", true, demo)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(closeStore)
+	svc, err := membership.NewService(store, engine)
+	if err != nil {
+		f.Fatal(err)
+	}
+	auth, err := newAPIKeyAuthenticator(demo.APIKeys)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return newHandler(svc, auth, slog.New(slog.DiscardHandler), requestTimeout)
+}
+
+// checkClientError fails unless rec is a problem document of a client
+// error whose status matches.
+func checkClientError(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != membership.ProblemContentType {
+		t.Fatalf("status %d with Content-Type %q", rec.Code, ct)
+	}
+	var p membership.Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p, json.RejectUnknownMembers(true)); err != nil {
+		t.Fatalf("status %d with a body that is not a problem document: %v\n%s", rec.Code, err, rec.Body)
+	}
+	if p.Status != rec.Code || rec.Code < 400 || rec.Code >= 500 {
+		t.Fatalf("status %d, problem %+v", rec.Code, p)
+	}
 }

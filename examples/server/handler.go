@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -15,29 +16,50 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-// maxBodyBytes is the largest request body the server reads (SPEC section
-// 7); a larger one is answered 413 body_too_large.
+// maxBodyBytes is the largest request body the server reads; a larger one
+// is answered 413 body_too_large before any of it is parsed.
 const maxBodyBytes = 64 << 10
 
+// The routes of the API, as ServeMux patterns without a method.
+const (
+	usersRoute = "/v2/spaces/{space_id}/users"
+	userRoute  = "/v2/spaces/{space_id}/users/{user_id}"
+)
+
+// The Allow headers of the two routes. ServeMux routes a HEAD request to
+// the handler of a GET pattern (net/http then sends the headers without the
+// body), so the collection takes HEAD as well and says so.
+const (
+	usersAllow = "GET, HEAD, POST"
+	userAllow  = "DELETE"
+)
+
 // newHandler returns the HTTP API of the server: the routes, and around them
-// panic recovery and the request log. Each add gets timeout to finish.
+// panic recovery and the request log. Each operation gets timeout to finish.
+//
+// Every route authenticates first, so that a caller without a valid key
+// learns nothing else about the request. A known path with a method it does
+// not take is answered 405 with its Allow header, before authentication,
+// like an unknown path (404): neither says anything about the data.
 //
 // Routes are ServeMux patterns, matched on the escaped path, so an ID that
 // contains "/" or "+" arrives percent-encoded in one path segment and
 // r.PathValue hands it over decoded.
 func newHandler(svc *membership.Service, auth *apiKeyAuthenticator, logger *slog.Logger, timeout time.Duration) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v2/spaces/{space_id}/users", requireAPIKey(auth, addSpaceUser(svc, timeout)))
-	mux.Handle("/v2/spaces/{space_id}/users", methodNotAllowed(http.MethodPost))
+	mux.Handle("POST "+usersRoute, requireAPIKey(auth, addSpaceUser(svc, timeout)))
+	mux.Handle("GET "+usersRoute, requireAPIKey(auth, listSpaceUsers(svc, timeout)))
+	mux.Handle(usersRoute, methodNotAllowed(usersAllow))
+	mux.Handle("DELETE "+userRoute, requireAPIKey(auth, removeSpaceUser(svc, timeout)))
+	mux.Handle(userRoute, methodNotAllowed(userAllow))
 	mux.HandleFunc("/", routeNotFound)
 	return logRequests(logger, recoverPanics(canonicalPaths(mux)))
 }
 
-// addSpaceUser serves POST /v2/spaces/{space_id}/users (SPEC section 3) for
-// an authenticated actor: the media type (415), the body size (413), then
-// checks 2 to 10 through membership.ParseAddUserRequest and
-// Service.AddUserToSpace, which gets timeout to finish (503 unavailable
-// after that).
+// addSpaceUser serves POST /v2/spaces/{space_id}/users for an authenticated
+// actor: the media type (415), the body size (413), then the checks of an
+// add through membership.ParseAddUserRequest and Service.AddUserToSpace,
+// which gets timeout to finish (503 unavailable after that).
 func addSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := requireJSON(r.Header); err != nil {
@@ -67,20 +89,86 @@ func addSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
 	})
 }
 
+// removeSpaceUser serves DELETE /v2/spaces/{space_id}/users/{user_id} for an
+// authenticated actor: the checks of a remove through
+// membership.ParseRemoveUserRequest and Service.RemoveUserFromSpace, which
+// gets timeout to finish. A remove takes no body, so none is read and none
+// is checked: a body a client sends anyway is ignored, whatever its type or
+// size (net/http discards it, or closes the connection after a large one).
+// Success is 204 with no body.
+func removeSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := membership.ParseRemoveUserRequest(actorFrom(r.Context()), r.PathValue("space_id"), r.PathValue("user_id"))
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		if err := svc.RemoveUserFromSpace(ctx, req); err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		writeNoContent(w)
+	})
+}
+
+// listSpaceUsers serves GET /v2/spaces/{space_id}/users?limit=&cursor= for
+// an authenticated actor: the checks of a list through
+// membership.ParseListMembersRequest and Service.ListSpaceMembers, which
+// gets timeout to finish. The answer is 200 with the page.
+//
+// The query string is parsed strictly: r.URL.Query drops the pairs it
+// cannot decode, which would turn "limit=%zz" into no limit at all, so a
+// malformed query string is a 422 naming the query instead. It ranks with
+// the other parameter checks, after the actor and the space id.
+func listSpaceUsers(svc *membership.Service, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		params, queryErr := url.ParseQuery(r.URL.RawQuery)
+		if queryErr != nil {
+			params = nil // check the actor and the space id first
+		}
+		req, err := membership.ParseListMembersRequest(actorFrom(r.Context()), r.PathValue("space_id"), params)
+		if err == nil && queryErr != nil {
+			err = errMalformedQuery
+		}
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		page, err := svc.ListSpaceMembers(ctx, req)
+		if err != nil {
+			writeProblem(w, r, err)
+			return
+		}
+		if err := writeJSON(w, http.StatusOK, page); err != nil {
+			writeProblem(w, r, membership.Internal(fmt.Errorf("encode the page: %w", err)))
+		}
+	})
+}
+
+// errMalformedQuery answers a query string that url.ParseQuery refuses: a
+// bad percent-escape, or a ";" between parameters. Its detail is fixed, so
+// that nothing of the client's input is echoed.
+var errMalformedQuery = membership.ErrInvalidField.WithDetail(
+	"the query string is malformed: parameters must be name=value pairs separated by '&', with valid percent-escapes")
+
 // requireJSON reports a 415 unsupported_media_type *membership.Error unless
 // the Content-Type is application/json (any case, with optional parameters;
 // a charset, if given, must be UTF-8, the only encoding of JSON, RFC 8259).
 func requireJSON(h http.Header) error {
 	ct := h.Get("Content-Type")
 	if ct == "" {
-		return membership.ErrUnsupportedMediaType.WithDetail("the Content-Type header is missing; the request body must be application/json")
+		return errUnsupportedMediaType.WithDetail("the Content-Type header is missing; the request body must be application/json")
 	}
 	mediaType, params, err := mime.ParseMediaType(ct)
 	if err != nil || mediaType != "application/json" {
-		return membership.ErrUnsupportedMediaType
+		return errUnsupportedMediaType
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return membership.ErrUnsupportedMediaType.WithDetail("the request body must be application/json in UTF-8")
+		return errUnsupportedMediaType.WithDetail("the request body must be application/json in UTF-8")
 	}
 	return nil
 }
@@ -89,7 +177,7 @@ func requireJSON(h http.Header) error {
 // *membership.Error when it is longer than limit bytes. A body announced as
 // too long is refused without being read.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := membership.ErrBodyTooLarge.WithDetail(fmt.Sprintf("the request body must not be larger than %d bytes", limit))
+	tooLarge := errBodyTooLarge.WithDetail(fmt.Sprintf("the request body must not be larger than %d bytes", limit))
 	if r.ContentLength > limit {
 		return nil, tooLarge
 	}

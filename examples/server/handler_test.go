@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/spaceauthz/spaceauthz/membership"
+	"github.com/spaceauthz/spaceauthz/membership/fixture"
 )
 
 // errorCase is a request the server must refuse with a problem document,
@@ -20,28 +21,32 @@ type errorCase struct {
 	wantCode   membership.Code
 	// wantChallenge is the WWW-Authenticate header of a 401.
 	wantChallenge string
+	// wantAllow is the Allow header of a 405.
+	wantAllow string
+	// fixture is the fixture of the server; the demo when nil.
+	fixture func() *fixture.Fixture
 }
 
-// runErrorCases runs each case on a fresh demo server, checks the problem
+// runErrorCases runs each case on a fresh server, checks the problem
 // document against its golden file, and checks that nothing was written.
 func runErrorCases(t *testing.T, cases []errorCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := startServer(t, nil)
+			var f *fixture.Fixture
+			if tc.fixture != nil {
+				f = tc.fixture()
+			}
+			s := startServer(t, f)
 			before := s.memberships(t)
 			resp, body := s.do(t, tc.call)
 			checkProblem(t, resp, body, tc.wantStatus, tc.wantCode)
 			if got := resp.Header.Get("WWW-Authenticate"); got != tc.wantChallenge {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, tc.wantChallenge)
 			}
-			wantAllow := "" // the one route takes POST alone
-			if tc.wantStatus == http.StatusMethodNotAllowed {
-				wantAllow = http.MethodPost
-			}
-			if got := resp.Header.Get("Allow"); got != wantAllow {
-				t.Errorf("Allow = %q, want %q", got, wantAllow)
+			if got := resp.Header.Get("Allow"); got != tc.wantAllow {
+				t.Errorf("Allow = %q, want %q", got, tc.wantAllow)
 			}
 			if diff := cmp.Diff(before, s.memberships(t), sortMemberships); diff != "" {
 				t.Errorf("a refused request wrote (-before +after):\n%s", diff)
@@ -50,8 +55,8 @@ func runErrorCases(t *testing.T, cases []errorCase) {
 	}
 }
 
-// TestSpecChecks walks the table of SPEC section 3, one group per row, over
-// HTTP against the demo fixture.
+// TestSpecChecks walks the checks of an add in their order, one group per
+// check, over HTTP against the demo fixture.
 func TestSpecChecks(t *testing.T) {
 	t.Parallel()
 	adminMember := predefinedBody(userGrace, "PREDEFINED", "MEMBER")
@@ -150,6 +155,12 @@ func TestSpecChecks(t *testing.T) {
 				wantStatus: 403, wantCode: membership.CodeForbidden},
 			{name: "unknown user is not revealed", call: call{key: keyMember, body: predefinedBody(userMissing, "PREDEFINED", "MEMBER")},
 				wantStatus: 403, wantCode: membership.CodeForbidden},
+			// Without this check a holder of ROLE_BINDING_CREATE could strip a
+			// space of its admins by giving each of them a custom role.
+			{name: "role binder gives a space admin a custom role", call: call{key: keyBinder, body: customBody(userLinus, "CUSTOM", roleReviewer)},
+				wantStatus: 403, wantCode: membership.CodeForbidden},
+			{name: "role binder gives a space admin a custom role, lower case", call: call{key: keyBinder, body: customBody(userLinus, "custom", roleBinder)},
+				wantStatus: 403, wantCode: membership.CodeForbidden},
 		}},
 		{"6_user_not_found", []errorCase{
 			{name: "no such user", call: call{key: keyAdmin, body: predefinedBody(userMissing, "PREDEFINED", "MEMBER")},
@@ -214,7 +225,7 @@ func decodeMembership(t testing.TB, resp *http.Response, body []byte) wireMember
 }
 
 // TestAddSucceeds covers the allowed adds: every kind of authority, both
-// spellings of SPEC section 2, and a custom role's display name.
+// spellings of the role enums, and a custom role's display name.
 func TestAddSucceeds(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -380,19 +391,19 @@ func TestMediaType(t *testing.T) {
 	ct := func(v string) map[string]string { return map[string]string{"Content-Type": v} }
 	runErrorCases(t, []errorCase{
 		{name: "missing", call: call{key: keyAdmin, header: ct(""), body: okBody},
-			wantStatus: 415, wantCode: membership.CodeUnsupportedMediaType},
+			wantStatus: 415, wantCode: codeUnsupportedMediaType},
 		{name: "text/plain", call: call{key: keyAdmin, header: ct("text/plain"), body: okBody},
-			wantStatus: 415, wantCode: membership.CodeUnsupportedMediaType},
+			wantStatus: 415, wantCode: codeUnsupportedMediaType},
 		{name: "form", call: call{key: keyAdmin, header: ct("application/x-www-form-urlencoded"), body: okBody},
-			wantStatus: 415, wantCode: membership.CodeUnsupportedMediaType},
+			wantStatus: 415, wantCode: codeUnsupportedMediaType},
 		{name: "json suffix", call: call{key: keyAdmin, header: ct("application/merge-patch+json"), body: okBody},
-			wantStatus: 415, wantCode: membership.CodeUnsupportedMediaType},
+			wantStatus: 415, wantCode: codeUnsupportedMediaType},
 		{name: "malformed", call: call{key: keyAdmin, header: ct("application/json; charset"), body: okBody},
-			wantStatus: 415, wantCode: membership.CodeUnsupportedMediaType},
+			wantStatus: 415, wantCode: codeUnsupportedMediaType},
 		{name: "latin1", call: call{key: keyAdmin, header: ct("application/json; charset=iso-8859-1"), body: okBody},
-			wantStatus: 415, wantCode: membership.CodeUnsupportedMediaType},
+			wantStatus: 415, wantCode: codeUnsupportedMediaType},
 		{name: "before the body size", call: call{key: keyAdmin, header: ct("text/plain"), body: strings.Repeat(" ", maxBodyBytes+1)},
-			wantStatus: 415, wantCode: membership.CodeUnsupportedMediaType},
+			wantStatus: 415, wantCode: codeUnsupportedMediaType},
 	})
 
 	for _, v := range []string{
@@ -420,11 +431,11 @@ func TestBodySize(t *testing.T) {
 	padded := func(n int) string { return okBody + strings.Repeat(" ", n-len(okBody)) }
 	runErrorCases(t, []errorCase{
 		{name: "announced", call: call{key: keyAdmin, body: padded(maxBodyBytes + 1)},
-			wantStatus: 413, wantCode: membership.CodeBodyTooLarge},
+			wantStatus: 413, wantCode: codeBodyTooLarge},
 		{name: "chunked", call: call{key: keyAdmin, body: padded(maxBodyBytes + 1), chunked: true},
-			wantStatus: 413, wantCode: membership.CodeBodyTooLarge},
+			wantStatus: 413, wantCode: codeBodyTooLarge},
 		{name: "before the JSON is parsed", call: call{key: keyAdmin, body: "{" + strings.Repeat("x", 1<<20)},
-			wantStatus: 413, wantCode: membership.CodeBodyTooLarge},
+			wantStatus: 413, wantCode: codeBodyTooLarge},
 	})
 	for _, chunked := range []bool{false, true} {
 		name := "exactly 64 KiB"
@@ -485,26 +496,81 @@ func TestPathIDs(t *testing.T) {
 		s := startServer(t, loadTestFixture(t, "reserved_chars.json"))
 		resp, body := s.do(t, call{key: "reserved-admin-key", path: "/v2/spaces/U3BhY2U6+/+//users",
 			body: predefinedBody(userSlash, "PREDEFINED", "MEMBER")})
-		checkProblem(t, resp, body, http.StatusNotFound, membership.CodeRouteNotFound)
+		checkProblem(t, resp, body, http.StatusNotFound, codeRouteNotFound)
 	})
 }
 
-// TestRoutes covers requests outside the one route: 404 and 405, as problem
-// documents, and paths that are not canonical, which are not redirected.
+// TestRoutes covers requests outside the routes: 405 with a truthful Allow
+// header for a known path, 404 elsewhere, as problem documents, and paths
+// that are not canonical, which are not redirected. A 405 or a 404 comes
+// before authentication: neither says anything about the data.
 func TestRoutes(t *testing.T) {
 	t.Parallel()
 	okBody := predefinedBody(userGrace, "PREDEFINED", "MEMBER")
+	grace := userPath(spaceLLMEvals, userGrace)
 	runErrorCases(t, []errorCase{
-		{"GET users", call{method: http.MethodGet, key: keyAdmin}, 405, membership.CodeMethodNotAllowed, ""},
-		{"PUT users", call{method: http.MethodPut, key: keyAdmin, body: okBody}, 405, membership.CodeMethodNotAllowed, ""},
-		{"DELETE users", call{method: http.MethodDelete}, 405, membership.CodeMethodNotAllowed, ""},
-		{"root", call{method: http.MethodGet, path: "/"}, 404, membership.CodeRouteNotFound, ""},
-		{"spaces", call{path: "/v2/spaces", key: keyAdmin, body: okBody}, 404, membership.CodeRouteNotFound, ""},
-		{"v1", call{path: "/v1/spaces/U3BhY2U6MQ==/users", key: keyAdmin, body: okBody}, 404, membership.CodeRouteNotFound, ""},
-		{"trailing slash", call{path: "/v2/spaces/U3BhY2U6MQ==/users/", key: keyAdmin, body: okBody}, 404, membership.CodeRouteNotFound, ""},
-		{"empty space id", call{path: "/v2/spaces//users", key: keyAdmin, body: okBody}, 404, membership.CodeRouteNotFound, ""},
-		{"dot-dot segment", call{path: "/v2/spaces/x/../U3BhY2U6MQ==/users", key: keyAdmin, body: okBody}, 404, membership.CodeRouteNotFound, ""},
+		{name: "PUT users", call: call{method: http.MethodPut, key: keyAdmin, body: okBody},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: usersAllow},
+		{name: "DELETE users", call: call{method: http.MethodDelete},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: usersAllow},
+		{name: "PATCH users", call: call{method: http.MethodPatch, key: keyAdmin, body: okBody},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: usersAllow},
+		{name: "OPTIONS users", call: call{method: http.MethodOptions},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: usersAllow},
+		{name: "GET user", call: call{method: http.MethodGet, path: grace, key: keyAdmin},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: userAllow},
+		{name: "POST user", call: call{path: grace, key: keyAdmin, body: okBody},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: userAllow},
+		{name: "PUT user", call: call{method: http.MethodPut, path: grace, key: keyAdmin, body: okBody},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: userAllow},
+		{name: "root", call: call{method: http.MethodGet, path: "/"},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "spaces", call: call{path: "/v2/spaces", key: keyAdmin, body: okBody},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "v1", call: call{path: "/v1/spaces/U3BhY2U6MQ==/users", key: keyAdmin, body: okBody},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "trailing slash", call: call{path: "/v2/spaces/U3BhY2U6MQ==/users/", key: keyAdmin, body: okBody},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "trailing slash after a user", call: call{method: http.MethodDelete, path: grace + "/", key: keyAdmin},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "empty space id", call: call{path: "/v2/spaces//users", key: keyAdmin, body: okBody},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "empty space id of a remove", call: call{method: http.MethodDelete, path: "/v2/spaces//users/" + userGrace, key: keyAdmin},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "below a user", call: call{method: http.MethodDelete, path: grace + "/roles", key: keyAdmin},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "dot-dot segment", call: call{path: "/v2/spaces/x/../U3BhY2U6MQ==/users", key: keyAdmin, body: okBody},
+			wantStatus: 404, wantCode: codeRouteNotFound},
+		{name: "dot-dot segment of a remove", call: call{method: http.MethodDelete, path: "/v2/spaces/x/../U3BhY2U6MQ==/users/" + userBarbara, key: keyAdmin},
+			wantStatus: 404, wantCode: codeRouteNotFound},
 	})
+}
+
+// TestAllowIsTruthful checks each method an Allow header lists: it reaches
+// a handler of the route (here the 401 of a request without a key), never a
+// 405. HEAD reaches the list because ServeMux routes HEAD to a GET pattern;
+// if it ever stopped doing so, this test would say that usersAllow lies.
+func TestAllowIsTruthful(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, nil)
+	for path, allow := range map[string]string{
+		usersPath(spaceLLMEvals):             usersAllow,
+		userPath(spaceLLMEvals, userBarbara): userAllow,
+	} {
+		for method := range strings.SplitSeq(allow, ", ") {
+			resp, _ := s.do(t, call{method: method, path: path})
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s without a key: status %d, want 401 from the route's handler", method, path, resp.StatusCode)
+			}
+		}
+	}
+
+	// HEAD is no method of a remove: a 405 that lists DELETE, without a
+	// body, as for every HEAD.
+	resp, body := s.do(t, call{method: http.MethodHead, path: userPath(spaceLLMEvals, userBarbara), key: keyAdmin})
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != userAllow || len(body) != 0 {
+		t.Errorf("HEAD on a user: status %d, Allow %q, body %q; want 405, %q and no body", resp.StatusCode, resp.Header.Get("Allow"), body, userAllow)
+	}
 }
 
 // TestRequestLog checks the request log: one record per request with
@@ -516,6 +582,11 @@ func TestRequestLog(t *testing.T) {
 	s.do(t, call{key: keyMember, body: predefinedBody(userGrace, "PREDEFINED", "MEMBER")})
 	s.do(t, call{key: "demo-secret-unknown-key", body: `{}`})
 	s.do(t, call{method: http.MethodGet, path: "/nowhere", key: keyAdmin})
+	s.do(t, call{method: http.MethodDelete, path: userPath(spaceLLMEvals, userBarbara), key: keySpaceAdmin})
+	s.do(t, call{method: http.MethodDelete, path: userPath(spaceLLMEvals, userBarbara), key: keySpaceAdmin})
+	s.do(t, call{method: http.MethodGet, key: keyMember})
+	s.do(t, call{method: http.MethodGet, path: usersPath(spaceLLMEvals) + "?limit=0", key: keyAdmin})
+	s.do(t, call{method: http.MethodPut, key: keyAdmin})
 	s.Close() // every handler has returned
 
 	logs := s.logs.String()
@@ -549,12 +620,21 @@ func TestRequestLog(t *testing.T) {
 		r.Duration = 0
 		got = append(got, r)
 	}
-	const route = "POST /v2/spaces/{space_id}/users"
+	const (
+		add    = "POST /v2/spaces/{space_id}/users"
+		remove = "DELETE /v2/spaces/{space_id}/users/{user_id}"
+		list   = "GET /v2/spaces/{space_id}/users"
+	)
 	want := []record{
-		{Msg: "request", Method: "POST", Route: route, Status: 200, Actor: userAda},
-		{Msg: "request", Method: "POST", Route: route, Status: 403, Actor: userBarbara, ErrorCode: "forbidden"},
-		{Msg: "request", Method: "POST", Route: route, Status: 401, ErrorCode: "unauthenticated"},
+		{Msg: "request", Method: "POST", Route: add, Status: 200, Actor: userAda},
+		{Msg: "request", Method: "POST", Route: add, Status: 403, Actor: userBarbara, ErrorCode: "forbidden"},
+		{Msg: "request", Method: "POST", Route: add, Status: 401, ErrorCode: "unauthenticated"},
 		{Msg: "request", Method: "GET", Route: "/", Status: 404, ErrorCode: "route_not_found"},
+		{Msg: "request", Method: "DELETE", Route: remove, Status: 204, Actor: userLinus},
+		{Msg: "request", Method: "DELETE", Route: remove, Status: 404, Actor: userLinus, ErrorCode: "membership_not_found"},
+		{Msg: "request", Method: "GET", Route: list, Status: 200, Actor: userBarbara},
+		{Msg: "request", Method: "GET", Route: list, Status: 422, Actor: userAda, ErrorCode: "invalid_field"},
+		{Msg: "request", Method: "PUT", Route: usersRoute, Status: 405, ErrorCode: "method_not_allowed"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log records (-want +got):\n%s", diff)

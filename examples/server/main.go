@@ -1,10 +1,13 @@
-// Command server is the HTTP example of spaceauthz (SPEC section 7): a small,
+// Command server is the HTTP example of spaceauthz: a small,
 // production-shaped net/http server that exposes
 //
-//	POST /v2/spaces/{space_id}/users
+//	POST   /v2/spaces/{space_id}/users             add a user to a space (200)
+//	DELETE /v2/spaces/{space_id}/users/{user_id}   remove a user from a space (204)
+//	GET    /v2/spaces/{space_id}/users             list a space's members (200)
 //
-// on the go-memdb store, seeded from the built-in demo fixture
-// (fixture.Demo) or from the fixture document given with -fixture.
+// on the go-memdb store (or PostgreSQL, with -store), seeded from the
+// built-in demo fixture (fixture.Demo) or from the fixture document given
+// with -fixture.
 //
 // Usage:
 //
@@ -13,17 +16,21 @@
 // Callers authenticate with a bearer API key from the fixture's api_keys
 // ("Authorization: Bearer demo-admin-key" with the demo fixture). Every error
 // is an RFC 9457 problem document (application/problem+json) rendered by
-// membership.ProblemFor; a success is 200 with the membership, in the
-// spelling of the request. The checks run in this order: authentication
-// (401), media type (415), body size (413, over 64 KiB), then the checks of
-// SPEC section 3.
+// membership.ProblemFor. An add answers with the membership, in the
+// spelling of the request; a remove with no body; a list with a page of
+// memberships ({"space_memberships": [...], "pagination": {...}}), walked
+// with ?limit= and the ?cursor= each page returns. Authentication (401)
+// comes first on every route; an add then checks the media type (415) and
+// the body size (413, over 64 KiB) before the library's own checks, while a
+// remove reads no body at all. A known path with another method is 405 with
+// an Allow header, any other path 404.
 //
 // The server logs one structured line per request (method, route, status,
-// duration, and the error_code of a failure; never an API key), and the
-// address it listens on: with -addr 127.0.0.1:0 that line carries the port
-// the system chose. SIGINT or SIGTERM stops it gracefully: it stops accepting
-// connections and lets the requests in flight finish; a second signal
-// kills it at once.
+// duration, the actor and the error_code of a failure; never an API key),
+// and the address it listens on: with -addr 127.0.0.1:0 that line carries
+// the port the system chose. SIGINT or SIGTERM stops it gracefully: it stops
+// accepting connections and lets the requests in flight finish; a second
+// signal kills it at once.
 package main
 
 import (

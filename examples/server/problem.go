@@ -9,8 +9,25 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-// writeProblem answers the request with the problem document of err (SPEC
-// section 4) and notes the error for the request log.
+// The error classes that only the HTTP transport needs: the library knows
+// nothing of routes, methods, media types or body sizes. They render as
+// problem documents like the library's own classes.
+const (
+	codeRouteNotFound        membership.Code = "route_not_found"
+	codeMethodNotAllowed     membership.Code = "method_not_allowed"
+	codeBodyTooLarge         membership.Code = "body_too_large"
+	codeUnsupportedMediaType membership.Code = "unsupported_media_type"
+)
+
+var (
+	errRouteNotFound        = membership.NewErrorClass(codeRouteNotFound, http.StatusNotFound, "Route not found", "no route matches the request")
+	errMethodNotAllowed     = membership.NewErrorClass(codeMethodNotAllowed, http.StatusMethodNotAllowed, "Method not allowed", "the route does not take this method")
+	errBodyTooLarge         = membership.NewErrorClass(codeBodyTooLarge, http.StatusRequestEntityTooLarge, "Request body too large", "the request body is too large")
+	errUnsupportedMediaType = membership.NewErrorClass(codeUnsupportedMediaType, http.StatusUnsupportedMediaType, "Unsupported media type", "the request body must be application/json")
+)
+
+// writeProblem answers the request with the problem document of err and
+// notes the error for the request log.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := membership.ProblemFor(err)
 	noteError(r.Context(), p.ErrorCode, err)
@@ -29,15 +46,16 @@ func writeProblemDocument(w http.ResponseWriter, p membership.Problem) {
 
 // routeNotFound answers every request that matches no route.
 func routeNotFound(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, r, membership.ErrRouteNotFound.WithDetail("no route matches "+r.Method+" "+r.URL.EscapedPath()))
+	writeProblem(w, r, errRouteNotFound.WithDetail("no route matches "+r.Method+" "+r.URL.EscapedPath()))
 }
 
 // methodNotAllowed answers a request for a known route with a method the
-// route does not take.
+// route does not take. allow lists the methods it does take, for the Allow
+// header (RFC 9110 section 10.2.1).
 func methodNotAllowed(allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		writeProblem(w, r, membership.ErrMethodNotAllowed.WithDetail("this route takes "+allow+", not "+r.Method))
+		writeProblem(w, r, errMethodNotAllowed.WithDetail("this route takes "+allow+", not "+r.Method))
 	})
 }
 
@@ -63,8 +81,15 @@ func marshal(v any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// writeNoContent answers 204 with no body, and no Content-Type since there
+// is nothing to describe.
+func writeNoContent(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // writeBody writes a complete response. Answers are never cached: they
-// describe one write, or one caller's failure.
+// describe one write, one caller's view of a space, or one caller's failure.
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)

@@ -94,12 +94,21 @@ func (r *running) postMembership(t *testing.T, key, path, body string) (*http.Re
 // send posts one add and reads the whole answer.
 func (r *running) send(t *testing.T, key, path, body string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+r.addr+path, strings.NewReader(body))
+	return r.request(t, http.MethodPost, key, path, body)
+}
+
+// request sends one request, with a JSON body unless body is empty, and
+// reads the whole answer.
+func (r *running) request(t *testing.T, method, key, path, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, "http://"+r.addr+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +157,8 @@ func TestRunServesTheDemoAndStops(t *testing.T) {
 
 // TestRunOnPostgreSQL serves the demo from a PostgreSQL database, twice on
 // the same schema: the second start migrates and seeds again, and finds the
-// membership the first one wrote.
+// membership the first one wrote; it then lists the space, removes that
+// membership and lists again.
 func TestRunOnPostgreSQL(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.Schema(t, "server_test")
@@ -166,6 +176,26 @@ func TestRunOnPostgreSQL(t *testing.T) {
 		}
 		if resp := r.post(t, keyMember, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "ADMIN")); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("start %d: add as a demo member: status %d, want 403", i, resp.StatusCode)
+		}
+		if i == 1 {
+			listed := func() string {
+				resp, body := r.request(t, http.MethodGet, keyMember, usersPath(spaceLLMEvals)+"?limit=100", "")
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("list: status %d, want 200; %s", resp.StatusCode, body)
+				}
+				return string(body)
+			}
+			if page := listed(); !strings.Contains(page, first) {
+				t.Errorf("the list lacks the membership %s: %s", first, page)
+			}
+			for _, want := range []int{http.StatusNoContent, http.StatusNotFound} {
+				if resp, body := r.request(t, http.MethodDelete, keyAdmin, userPath(spaceLLMEvals, userGrace), ""); resp.StatusCode != want {
+					t.Errorf("remove: status %d, want %d; %s", resp.StatusCode, want, body)
+				}
+			}
+			if page := listed(); strings.Contains(page, first) {
+				t.Errorf("the list still holds the removed membership %s: %s", first, page)
+			}
 		}
 		r.stop()
 		if err := <-r.done; err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/spaceauthz/spaceauthz/internal/golden"
 	"github.com/spaceauthz/spaceauthz/membership"
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
-	"github.com/spaceauthz/spaceauthz/memstore"
 	"github.com/spaceauthz/spaceauthz/policy"
 )
 
@@ -50,7 +49,34 @@ const (
 	keyMember     = "demo-member-key"
 	keyBinder     = "demo-binder-key"
 	keyOther      = "demo-other-account-key"
+
+	accountOne  = "QWNjb3VudDox" // Account:1
+	orgResearch = "T3JnOjE="     // Research, the parent of llm-evals and red-team
 )
+
+// The records that unbinderFixture adds to the demo: the demo has nobody
+// who holds ROLE_BINDING_DELETE without being a space admin.
+const (
+	userDora     = "VXNlcjoxMA==" // User:10, organization custom Unbinder
+	roleUnbinder = "Um9sZToxMA==" // Role:10, ROLE_BINDING_DELETE
+	keyUnbinder  = "test-unbinder-key"
+)
+
+// unbinderFixture is the demo fixture plus Dora, whose organization role is
+// the custom role Unbinder, which holds ROLE_BINDING_DELETE and nothing
+// else: she may remove members of the organization's spaces, but not a
+// space ADMIN, and may add nobody.
+func unbinderFixture() *fixture.Fixture {
+	f := fixture.Demo()
+	f.Roles = append(f.Roles, membership.CustomRole{ID: roleUnbinder, AccountID: accountOne, Name: "Unbinder",
+		Permissions: []membership.Permission{membership.PermissionRoleBindingDelete}})
+	f.Users = append(f.Users, membership.User{ID: userDora, AccountID: accountOne, Name: "Dora",
+		Email: "dora@example.com", Role: membership.AccountMember})
+	f.OrganizationMembers = append(f.OrganizationMembers, membership.OrganizationMember{OrganizationID: orgResearch,
+		UserID: userDora, Role: membership.Custom(roleUnbinder)})
+	f.APIKeys = append(f.APIKeys, fixture.APIKey{Key: keyUnbinder, UserID: userDora})
+	return f
+}
 
 // sharedEngine compiles the default policy once for all tests; an Engine is
 // safe for concurrent use.
@@ -60,7 +86,7 @@ var sharedEngine = sync.OnceValues(func() (*policy.Engine, error) { return polic
 type testServer struct {
 	*httptest.Server
 	fixture *fixture.Fixture
-	store   *memstore.Store
+	store   seededStore
 	logs    *syncBuffer
 }
 
@@ -91,7 +117,7 @@ func startServer(t testing.TB, f *fixture.Fixture) *testServer {
 	logs := new(syncBuffer)
 	srv := httptest.NewServer(newHandler(svc, auth, slog.New(slog.NewJSONHandler(logs, nil)), requestTimeout))
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, fixture: f, store: store.(*memstore.Store), logs: logs}
+	return &testServer{Server: srv, fixture: f, store: store, logs: logs}
 }
 
 // loadFixture loads a fixture from testdata.
@@ -110,7 +136,8 @@ type call struct {
 	path   string // the escaped path; usersPath(spaceLLMEvals) when empty
 	key    string // the bearer API key; no Authorization header when empty
 	// header adds or, with an empty value, removes request headers.
-	// Content-Type is application/json unless header says otherwise.
+	// Content-Type is application/json for a POST or a body, unless header
+	// says otherwise.
 	header map[string]string
 	body   string
 	// chunked sends the body without a Content-Length.
@@ -134,7 +161,9 @@ func (s *testServer) do(t testing.TB, c call) (*http.Response, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if c.method == http.MethodPost || c.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if c.key != "" {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
@@ -157,28 +186,54 @@ func (s *testServer) do(t testing.TB, c call) (*http.Response, []byte) {
 	return resp, b
 }
 
-// memberships returns every membership of every space of the fixture.
+// memberships returns every membership of every space of the fixture, read
+// from the store directly, page by page.
 func (s *testServer) memberships(t testing.TB) []membership.Membership {
 	t.Helper()
 	var all []membership.Membership
 	for _, sp := range s.fixture.Spaces {
-		ms, err := s.store.SpaceMembers(context.Background(), sp.ID)
+		all = append(all, storedMembers(t, s.store, sp.ID)...)
+	}
+	return all
+}
+
+// storedMembers returns the memberships of one space as the store holds
+// them, in user id order, with no decision: what the tests compare the
+// answers of the server with.
+func storedMembers(t testing.TB, store membership.Store, space membership.ID) []membership.Membership {
+	t.Helper()
+	var (
+		all   []membership.Membership
+		after membership.ID
+	)
+	for {
+		q := membership.Query{Operation: membership.OperationList, SpaceID: space, Page: &membership.PageQuery{After: after, Limit: 100}}
+		_, page, err := store.Read(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		all = append(all, ms...)
+		all = append(all, page.Members...)
+		if !page.More {
+			return all
+		}
+		after = page.Members[len(page.Members)-1].UserID
 	}
-	return all
 }
 
 // sortMemberships orders memberships for comparison.
 var sortMemberships = cmpopts.SortSlices(func(a, b membership.Membership) bool { return a.ID < b.ID })
 
-// usersPath is the path of POST /v2/spaces/{space_id}/users for spaceID,
+// usersPath is the path of /v2/spaces/{space_id}/users for spaceID,
 // escaped the way JavaScript's encodeURIComponent escapes it (the
 // @arizeai/ax-client does): "=", "+" and "/" are percent-encoded.
 func usersPath(spaceID string) string {
 	return "/v2/spaces/" + escapeComponent(spaceID) + "/users"
+}
+
+// userPath is the path of /v2/spaces/{space_id}/users/{user_id}, escaped
+// like usersPath.
+func userPath(spaceID, userID string) string {
+	return usersPath(spaceID) + "/" + escapeComponent(userID)
 }
 
 // escapeComponent percent-encodes every byte but the unreserved characters
@@ -208,9 +263,9 @@ func customBody(user, typ, id string) string {
 	return `{"user_id":"` + user + `","role":{"type":"` + typ + `","id":"` + id + `"}}`
 }
 
-// checkProblem checks that the response is a problem document of SPEC
-// section 4 for the error class code with the response's status, holding
-// exactly the five members, and compares the response with its golden file.
+// checkProblem checks that the response is an RFC 9457 problem document
+// for the error class code with the response's status, holding exactly the
+// five members, and compares the response with its golden file.
 func checkProblem(t testing.TB, resp *http.Response, body []byte, wantStatus int, wantCode membership.Code) {
 	t.Helper()
 	if resp.StatusCode != wantStatus {

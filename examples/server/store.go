@@ -15,7 +15,7 @@ import (
 // the seeding writes.
 type seededStore interface {
 	membership.Store
-	fixture.Seeder
+	membership.Seeder
 }
 
 // openStore returns the store that the -store flag names, seeded from f

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -35,5 +36,33 @@ func Check(t testing.TB, name string, got []byte) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// CheckSection compares got with the part of the file at path (relative to
+// the test's package) that stands between the lines begin and end, or
+// rewrites that part under -update: for a table in the docs that code
+// derives, so that the docs cannot drift from the code.
+func CheckSection(t testing.TB, path, begin, end string, got []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	i, j := strings.Index(text, begin+"\n"), strings.Index(text, "\n"+end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no section between %q and %q", path, begin, end)
+	}
+	start := i + len(begin) + 1
+	if *update {
+		out := text[:start] + string(got) + text[j+1:]
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if diff := cmp.Diff(text[start:j+1], string(got)); diff != "" {
+		t.Errorf("%s: the section between %q and %q differs (-file +code); run with -update:\n%s", path, begin, end, diff)
 	}
 }

@@ -93,7 +93,7 @@ func Decide(f *membership.Facts) membership.Decision {
 // requestedRole is the role the request asks for: the one place that knows
 // where the facts keep the request, for add's rules. A remove and a list ask
 // for no role (the zero RoleAssignment), and their rules never read it.
-func requestedRole(f *membership.Facts) membership.RoleAssignment { return f.Request.Role }
+func requestedRole(f *membership.Facts) membership.RoleAssignment { return f.Query.Role }
 
 // violated returns the set of broken rules as bits. Every rule is judged on
 // its own, as in Rego: the Go side picks the winner by the check order.
@@ -105,7 +105,7 @@ func violated(f *membership.Facts) int {
 	if !canReadSpace(f) {
 		broken |= spaceVisible
 	}
-	switch f.Operation {
+	switch f.Query.Operation {
 	case membership.OperationAdd:
 		broken |= membershipChange(f) | addition(f)
 	case membership.OperationRemove:

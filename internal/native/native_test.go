@@ -164,7 +164,7 @@ func forTarget(edit func(*membership.User)) *membership.Facts {
 // ask sets the role an add requests, and the custom role record the store
 // found for it: the one place the tests write the request.
 func ask(f *membership.Facts, role membership.RoleAssignment, found *membership.CustomRole) {
-	f.Request.Role, f.CustomRole = role, found
+	f.Query.Role, f.CustomRole = role, found
 }
 
 // requesting returns Allowed with the requested role (and the custom role
@@ -358,17 +358,17 @@ func TestDecide(t *testing.T) {
 
 		// known_operation: whatever the facts, an operation the policy does
 		// not know is refused, with none of the rules of another operation.
-		{"zero operation, facts of an allowed add", with(nativetest.Allowed, func(f *membership.Facts) { f.Operation = 0 }),
+		{"zero operation, facts of an allowed add", with(nativetest.Allowed, func(f *membership.Facts) { f.Query.Operation = 0 }),
 			[]membership.Violation{unknownOperation}},
-		{"unknown operation, facts of an allowed remove", with(nativetest.RemoveAllowed, func(f *membership.Facts) { f.Operation = 200 }),
+		{"unknown operation, facts of an allowed remove", with(nativetest.RemoveAllowed, func(f *membership.Facts) { f.Query.Operation = 200 }),
 			[]membership.Violation{unknownOperation}},
 		{"unknown operation, no membership, unknown role", with(nativetest.RemoveAllowed, func(f *membership.Facts) {
-			f.Operation, f.Existing = membership.OperationList+1, nil
+			f.Query.Operation, f.Existing = membership.OperationList+1, nil
 			ask(f, predefined(9), nil)
 		}), []membership.Violation{unknownOperation}},
-		{"unknown operation, no role at all", with(nativetest.ListBase, func(f *membership.Facts) { f.Operation = 0 }),
+		{"unknown operation, no role at all", with(nativetest.ListBase, func(f *membership.Facts) { f.Query.Operation = 0 }),
 			[]membership.Violation{spaceNotFound, unknownOperation}},
-		{"unknown operation, actor null", with(nativetest.Allowed, func(f *membership.Facts) { f.Operation, f.Actor = 0, nil }),
+		{"unknown operation, actor null", with(nativetest.Allowed, func(f *membership.Facts) { f.Query.Operation, f.Actor = 0, nil }),
 			[]membership.Violation{unauthenticated, spaceNotFound, unknownOperation}},
 
 		// admin_membership on an add: ROLE_BINDING_CREATE alone does not
@@ -549,7 +549,7 @@ func TestDecideRandomFacts(t *testing.T) {
 			t.Fatalf("fact set %d: native.Decide differs from the engine (-engine +native):\n%s\nfacts: %+v", i, diff, policy.InputDocument(f))
 		}
 		if got.Allow {
-			allows[f.Operation]++
+			allows[f.Query.Operation]++
 		}
 		for _, v := range got.Violations {
 			seen[v]++
@@ -575,8 +575,8 @@ func TestRandomIsAnAdd(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 200 {
-		if f := nativetest.Random(r); f.Operation != membership.OperationAdd {
-			t.Fatalf("Random drew operation %v, want add", f.Operation)
+		if f := nativetest.Random(r); f.Query.Operation != membership.OperationAdd {
+			t.Fatalf("Random drew operation %v, want add", f.Query.Operation)
 		}
 	}
 }
@@ -584,10 +584,10 @@ func TestRandomIsAnAdd(t *testing.T) {
 func TestDecideAllowAllocatesNothing(t *testing.T) {
 	for _, f := range []*membership.Facts{nativetest.Allowed(), nativetest.RemoveAllowed(), nativetest.ListAllowed()} {
 		if allocs := testing.AllocsPerRun(100, func() { Decide(f) }); allocs != 0 {
-			t.Errorf("Decide(allowed %v) allocates %v times, want 0", f.Operation, allocs)
+			t.Errorf("Decide(allowed %v) allocates %v times, want 0", f.Query.Operation, allocs)
 		}
 		if d := Decide(f); !d.Allow || d.Violations != nil {
-			t.Errorf("Decide(allowed %v) = %#v, want an allow with nil violations", f.Operation, d)
+			t.Errorf("Decide(allowed %v) = %#v, want an allow with nil violations", f.Query.Operation, d)
 		}
 	}
 }

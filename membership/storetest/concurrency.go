@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -17,7 +18,7 @@ func testConcurrentSameUser(t *testing.T, s Store) {
 	var wg sync.WaitGroup
 	for i := range goroutines {
 		wg.Go(func() {
-			m, err := s.UpsertMembership(context.Background(), request(target.ID, roles[i%len(roles)]), allow)
+			m, err := s.Write(context.Background(), addQuery(target.ID, roles[i%len(roles)]), put)
 			if err != nil {
 				t.Errorf("add %d: %v", i, err)
 			}
@@ -38,12 +39,12 @@ func testConcurrentSameUser(t *testing.T, s Store) {
 
 func testConcurrentDifferentUsers(t *testing.T, s Store) {
 	seed(t, s)
-	users := newUsers(t, s, goroutines)
+	users := newUsers(t, s, "c", goroutines)
 	ids := make([]membership.ID, goroutines)
 	var wg sync.WaitGroup
 	for i, user := range users {
 		wg.Go(func() {
-			m, err := s.UpsertMembership(context.Background(), request(user, member), allow)
+			m, err := s.Write(context.Background(), addQuery(user, member), put)
 			if err != nil {
 				t.Errorf("add %d: %v", i, err)
 			}
@@ -65,6 +66,71 @@ func testConcurrentDifferentUsers(t *testing.T, s Store) {
 	}
 }
 
+// testConcurrentRemoves: of many removes of one membership at once, one
+// removes it and every other finds no membership.
+func testConcurrentRemoves(t *testing.T, s Store) {
+	seed(t, s)
+	added := upsert(t, s, target.ID, annotator)
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		removed []membership.Membership
+	)
+	for i := range goroutines / 4 {
+		wg.Go(func() {
+			m, err := s.Write(context.Background(), removeQuery(target.ID), remove)
+			switch {
+			case err == nil:
+				mu.Lock()
+				removed = append(removed, m)
+				mu.Unlock()
+			case !errors.Is(err, membership.ErrMembershipNotFound):
+				t.Errorf("remove %d: %v, want success or ErrMembershipNotFound", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(removed) != 1 || removed[0] != added {
+		t.Errorf("removes that succeeded returned %+v, want exactly one, of %+v", removed, added)
+	}
+	if _, ok := members(t, s)[target.ID]; ok {
+		t.Error("the membership survived")
+	}
+}
+
+// testRemoveRacingAdd: a remove and a role change of one membership at
+// once leave the state of one of their two orders.
+func testRemoveRacingAdd(t *testing.T, s Store) {
+	seed(t, s)
+	for round := range 12 {
+		before := upsert(t, s, target.ID, annotator)
+		var (
+			wg                sync.WaitGroup
+			added, removed    membership.Membership
+			addErr, removeErr error
+		)
+		wg.Go(func() { added, addErr = s.Write(context.Background(), addQuery(target.ID, member), put) })
+		wg.Go(func() { removed, removeErr = s.Write(context.Background(), removeQuery(target.ID), remove) })
+		wg.Wait()
+		if addErr != nil || removeErr != nil {
+			t.Fatalf("round %d: add: %v, remove: %v; in either order both succeed", round, addErr, removeErr)
+		}
+		after, present := members(t, s)[target.ID]
+		switch {
+		case !present:
+			// The add, then the remove: the remove took the changed one.
+			if added.ID != before.ID || removed != added {
+				t.Errorf("round %d, add then remove: had %+v, added %+v, removed %+v", round, before, added, removed)
+			}
+		default:
+			// The remove, then the add: a new membership.
+			if removed != before || after != added || added.ID == before.ID || !added.Role.SameRole(member) {
+				t.Errorf("round %d, remove then add: had %+v, removed %+v, added %+v, stored %+v", round, before, removed, added, after)
+			}
+		}
+	}
+}
+
 func testUniqueIDs(t *testing.T, s Store) {
 	seed(t, s)
 	ctx := context.Background()
@@ -72,11 +138,21 @@ func testUniqueIDs(t *testing.T, s Store) {
 	if err := s.PutSpace(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	a := upsert(t, s, request(target.ID, annotator))
-	req := request(target.ID, annotator)
-	req.SpaceID = other.ID
-	b := upsert(t, s, req)
+	a := upsert(t, s, target.ID, annotator)
+	q := addQuery(target.ID, annotator)
+	q.SpaceID = other.ID
+	b, err := s.Write(ctx, q, put)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if a.ID == b.ID {
 		t.Errorf("two memberships share the ID %q", a.ID)
+	}
+	// A membership removed and added again gets a new id.
+	if _, err := s.Write(ctx, removeQuery(target.ID), remove); err != nil {
+		t.Fatal(err)
+	}
+	if again := upsert(t, s, target.ID, annotator); again.ID == a.ID {
+		t.Errorf("a new membership reuses the removed one's ID %q", a.ID)
 	}
 }

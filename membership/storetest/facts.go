@@ -9,30 +9,37 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-// factsOf returns the facts the store passes to check for req.
-func factsOf(t *testing.T, s Store, req membership.AddUserRequest) membership.Facts {
+// factsOf returns the facts the store reads for q, through Read and through
+// Write, which must agree.
+func factsOf(t *testing.T, s Store, q membership.Query) membership.Facts {
 	t.Helper()
-	var got membership.Facts
-	_, err := s.UpsertMembership(context.Background(), req, func(f *membership.Facts) error {
-		got = *f
-		return errDenied
+	var written membership.Facts
+	_, err := s.Write(context.Background(), q, func(f *membership.Facts) (membership.Change, error) {
+		written = *f
+		return membership.Change{}, errDenied
 	})
 	if err != errDenied {
-		t.Fatalf("UpsertMembership returned %v, want the check's error unchanged", err)
+		t.Fatalf("Write returned %v, want decide's error unchanged", err)
 	}
-	return got
+	read, _, err := s.Read(context.Background(), q)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if diff := cmp.Diff(written, *read); diff != "" {
+		t.Errorf("Read and Write read different facts (-write +read):\n%s", diff)
+	}
+	return written
 }
 
 func testFacts(t *testing.T, s Store) {
 	seed(t, s)
-	existing := upsert(t, s, request(target.ID, annotator))
-	req := request(target.ID, membership.Custom(binder.ID))
-	req.Role.Spelling = membership.SpellingUpper
+	existing := upsert(t, s, target.ID, annotator)
+	q := addQuery(target.ID, membership.Custom(binder.ID))
+	q.Role.Spelling = membership.SpellingUpper
 
-	got := factsOf(t, s, req)
+	got := factsOf(t, s, q)
 	want := membership.Facts{
-		Operation:              membership.OperationAdd,
-		Request:                req,
+		Query:                  q,
 		Actor:                  &actor,
 		Space:                  &space,
 		Organization:           &org,
@@ -57,20 +64,20 @@ func testFactsOfMissingRecords(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name string
-		req  membership.AddUserRequest
-		want membership.Facts
+		name  string
+		query membership.Query
+		want  membership.Facts
 	}{{
-		name: "no space",
-		req:  membership.AddUserRequest{Actor: actor.ID, SpaceID: id("Space:none"), UserID: target.ID, Role: member},
-		want: membership.Facts{Actor: &actor, Target: &target},
+		name:  "no space",
+		query: membership.Query{Operation: membership.OperationAdd, Actor: actor.ID, SpaceID: id("Space:none"), UserID: target.ID, Role: member},
+		want:  membership.Facts{Actor: &actor, Target: &target},
 	}, {
-		name: "no actor, no target, no custom role",
-		req:  membership.AddUserRequest{Actor: id("User:none"), SpaceID: space.ID, UserID: id("User:none2"), Role: ghost},
-		want: membership.Facts{Space: &space, Organization: &org},
+		name:  "no actor, no target, no custom role",
+		query: membership.Query{Operation: membership.OperationAdd, Actor: id("User:none"), SpaceID: space.ID, UserID: id("User:none2"), Role: ghost},
+		want:  membership.Facts{Space: &space, Organization: &org},
 	}, {
-		name: "custom grant of a missing role",
-		req:  membership.AddUserRequest{Actor: outsider.ID, SpaceID: space.ID, UserID: target.ID, Role: member},
+		name:  "custom grant of a missing role",
+		query: membership.Query{Operation: membership.OperationAdd, Actor: outsider.ID, SpaceID: space.ID, UserID: target.ID, Role: member},
 		want: membership.Facts{
 			Actor: &outsider, Space: &space, Organization: &org, Target: &target,
 			ActorOrganizationRole:  membership.Grant{Role: ghost},
@@ -78,10 +85,48 @@ func testFactsOfMissingRecords(t *testing.T, s Store) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.want.Operation, tc.want.Request = membership.OperationAdd, tc.req
-			if diff := cmp.Diff(tc.want, factsOf(t, s, tc.req)); diff != "" {
+			tc.want.Query = tc.query
+			if diff := cmp.Diff(tc.want, factsOf(t, s, tc.query)); diff != "" {
 				t.Errorf("facts (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// testFactsOfEachOperation: a remove reads no requested role, a list no
+// target; the page comes with the facts.
+func testFactsOfEachOperation(t *testing.T, s Store) {
+	seed(t, s)
+	existing := upsert(t, s, target.ID, annotator)
+	common := membership.Facts{
+		Actor:                 &actor,
+		Space:                 &space,
+		Organization:          &org,
+		ActorOrganizationRole: membership.Grant{Role: orgAdmin},
+		ActorSpaceRole:        membership.Grant{Role: membership.Custom(binder.ID), CustomRole: &binder},
+	}
+	removal := common
+	removal.Query = removeQuery(target.ID)
+	removal.Target = &target
+	removal.TargetOrganizationRole = membership.Grant{Role: membership.Custom(reviewer.ID), CustomRole: &reviewer}
+	removal.Existing = &existing
+	if diff := cmp.Diff(removal, factsOf(t, s, removal.Query)); diff != "" {
+		t.Errorf("facts of a remove (-want +got):\n%s", diff)
+	}
+
+	list := common
+	list.Query = listQuery("", 10)
+	f, page, err := s.Read(context.Background(), list.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(list, *f); diff != "" {
+		t.Errorf("facts of a list (-want +got):\n%s", diff)
+	}
+	if len(page.Members) != 2 || page.More {
+		t.Errorf("page %+v, want the actor's and the target's memberships and no more", page)
+	}
+	if f, page, err := s.Read(context.Background(), removal.Query); err != nil || len(page.Members) != 0 || page.More || f.Existing == nil {
+		t.Errorf("Read without a page = %+v, %+v, %v; want facts and no page", f, page, err)
 	}
 }

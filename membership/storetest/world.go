@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -57,48 +58,96 @@ func seed(t *testing.T, s Store) {
 	}
 }
 
-// request asks to add user to the world's space with role, as the actor.
-func request(user membership.ID, role membership.RoleAssignment) membership.AddUserRequest {
-	return membership.AddUserRequest{Actor: actor.ID, SpaceID: space.ID, UserID: user, Role: role}
+// addQuery asks to give user the role in the world's space, as the actor.
+func addQuery(user membership.ID, role membership.RoleAssignment) membership.Query {
+	return membership.Query{Operation: membership.OperationAdd, Actor: actor.ID, SpaceID: space.ID, UserID: user, Role: role}
 }
 
-// allow is a check that allows everything.
-func allow(*membership.Facts) error { return nil }
+// removeQuery asks to remove user from the world's space, as the actor.
+func removeQuery(user membership.ID) membership.Query {
+	return membership.Query{Operation: membership.OperationRemove, Actor: actor.ID, SpaceID: space.ID, UserID: user}
+}
 
-// upsert adds with allow and fails the test on error.
-func upsert(t *testing.T, s Store, req membership.AddUserRequest) membership.Membership {
+// listQuery asks for a page of the world's space, as the actor.
+func listQuery(after membership.ID, limit int) membership.Query {
+	return membership.Query{Operation: membership.OperationList, Actor: actor.ID, SpaceID: space.ID, Page: &membership.PageQuery{After: after, Limit: limit}}
+}
+
+var errDenied = errors.New("storetest: denied by decide")
+
+// put allows giving the query's role.
+func put(f *membership.Facts) (membership.Change, error) {
+	return membership.Change{Kind: membership.ChangePut, Role: f.Query.Role}, nil
+}
+
+// remove allows removing a member, and answers as the default policy does
+// when there is none.
+func remove(f *membership.Facts) (membership.Change, error) {
+	if f.Existing == nil {
+		return membership.Change{}, membership.ErrMembershipNotFound
+	}
+	return membership.Change{Kind: membership.ChangeDelete}, nil
+}
+
+// upsert gives user the role, allowed, and fails the test on error.
+func upsert(t *testing.T, s Store, user membership.ID, role membership.RoleAssignment) membership.Membership {
 	t.Helper()
-	m, err := s.UpsertMembership(context.Background(), req, allow)
+	m, err := s.Write(context.Background(), addQuery(user, role), put)
 	if err != nil {
-		t.Fatalf("UpsertMembership(%v): %v", req, err)
+		t.Fatalf("Write(add %s %v): %v", user, role, err)
 	}
 	return m
 }
 
-// members lists the memberships of the world's space, keyed by user.
+// members lists the memberships of the world's space, keyed by user, page
+// by page.
 func members(t *testing.T, s Store) map[membership.ID]membership.Membership {
 	t.Helper()
-	list, err := s.SpaceMembers(context.Background(), space.ID)
-	if err != nil {
-		t.Fatalf("SpaceMembers: %v", err)
-	}
-	byUser := make(map[membership.ID]membership.Membership, len(list))
-	for _, m := range list {
+	byUser := map[membership.ID]membership.Membership{}
+	for _, m := range walk(t, s, 100) {
 		if _, dup := byUser[m.UserID]; dup {
-			t.Errorf("two memberships of user %s in one space", m.UserID)
+			t.Errorf("user %s listed twice in one space", m.UserID)
 		}
 		byUser[m.UserID] = m
 	}
 	return byUser
 }
 
-// newUsers seeds n more users of the world's organization.
-func newUsers(t *testing.T, s Store, n int) []membership.ID {
+// walk reads every page of the world's space, limit memberships at a time.
+func walk(t *testing.T, s Store, limit int) []membership.Membership {
+	t.Helper()
+	var all []membership.Membership
+	var after membership.ID
+	for pages := 0; ; pages++ {
+		if pages > 10_000 {
+			t.Fatal("the walk does not end")
+		}
+		_, page, err := s.Read(context.Background(), listQuery(after, limit))
+		if err != nil {
+			t.Fatalf("Read(page after %q): %v", after, err)
+		}
+		if len(page.Members) > limit {
+			t.Fatalf("a page of %d holds %d memberships", limit, len(page.Members))
+		}
+		all = append(all, page.Members...)
+		if !page.More {
+			return all
+		}
+		if len(page.Members) == 0 {
+			t.Fatal("an empty page says more follow")
+		}
+		after = page.Members[len(page.Members)-1].UserID
+	}
+}
+
+// newUsers seeds n more users of the world's organization, named after
+// prefix.
+func newUsers(t *testing.T, s Store, prefix string, n int) []membership.ID {
 	t.Helper()
 	ctx := context.Background()
 	ids := make([]membership.ID, n)
 	for i := range ids {
-		u := membership.User{ID: id(fmt.Sprintf("User:%d", i)), AccountID: account.ID, Name: "U", Email: "u@example.com", Role: membership.AccountMember}
+		u := membership.User{ID: id(fmt.Sprintf("User:%s%03d", prefix, i)), AccountID: account.ID, Name: "U", Email: "u@example.com", Role: membership.AccountMember}
 		if err := s.PutUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
--- The records of SPEC section 2. IDs are the opaque base64 strings, kept as
+-- The records of the domain (docs/contract.md). IDs are the opaque base64 strings, kept as
 -- TEXT; enum values use the upper-case spelling.
 --
 -- Account scoping: every table below accounts carries the account_id of the

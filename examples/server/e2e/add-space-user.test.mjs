@@ -1,5 +1,8 @@
 // End-to-end test: the published TypeScript client of the Arize API,
-// @arizeai/ax-client, talks to examples/server over loopback.
+// @arizeai/ax-client, talks to examples/server over loopback: its own calls
+// addSpaceUser (POST /v2/spaces/{space_id}/users) and removeSpaceUser
+// (DELETE /v2/spaces/{space_id}/users/{user_id}). The client has no call
+// for listing a space's members, so the list is left to the Go tests.
 //
 // The server binary is built from this repository with `go build` (or taken
 // from $SPACEAUTHZ_SERVER_BIN), started on 127.0.0.1:0 with the demo fixture,
@@ -19,6 +22,7 @@ import { promisify } from "node:util";
 
 import {
   addSpaceUser,
+  removeSpaceUser,
   APIError,
   AuthenticationError,
   AuthorizationError,
@@ -37,6 +41,7 @@ const space = {
 };
 const user = {
   grace: "VXNlcjoy", // organization ADMIN
+  linus: "VXNlcjoz", // llm-evals ADMIN
   barbara: "VXNlcjo0", // llm-evals MEMBER
   ken: "VXNlcjo3", // not in the organization
   missing: "VXNlcjo5OQ==", // User:99
@@ -44,6 +49,7 @@ const user = {
 const role = { binder: "Um9sZTox", reviewer: "Um9sZToy" };
 const key = {
   admin: "demo-admin-key",
+  spaceAdmin: "demo-space-admin-key",
   member: "demo-member-key",
   binder: "demo-binder-key",
 };
@@ -145,6 +151,23 @@ async function rejectsWith(promise, errorClass, status, detail) {
   });
 }
 
+/**
+ * Stops a demo server and checks that it stopped gracefully, logged its
+ * stop and never logged an API key. It returns the parsed log records.
+ */
+async function stopDemoServer(server) {
+  const { code, signal } = await stopServer(server);
+  // A graceful stop: SIGTERM ends the server with status 0.
+  assert.equal(code, 0, `the server stopped with ${code ?? signal}:\n${server.logs.join("\n")}`);
+  const logs = server.logs.join("\n");
+  for (const k of [...Object.values(key), "not-a-demo-key"]) {
+    assert.ok(!logs.includes(k), `the server logged the API key ${k}`);
+  }
+  const records = server.logs.map((l) => JSON.parse(l));
+  assert.ok(records.some((r) => r.msg === "stopped"), "the server did not log its stop");
+  return records;
+}
+
 describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
   let server;
   let addr;
@@ -156,14 +179,7 @@ describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
 
   after(async () => {
     if (server) {
-      const { code, signal } = await stopServer(server);
-      // A graceful stop: SIGTERM ends the server with status 0.
-      assert.equal(code, 0, `the server stopped with ${code ?? signal}:\n${server.logs.join("\n")}`);
-      const logs = server.logs.join("\n");
-      for (const k of [...Object.values(key), "not-a-demo-key"]) {
-        assert.ok(!logs.includes(k), `the server logged the API key ${k}`);
-      }
-      assert.ok(server.logs.some((l) => JSON.parse(l).msg === "stopped"), "the server did not log its stop");
+      await stopDemoServer(server);
     }
   });
 
@@ -241,6 +257,63 @@ describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
   }
 });
 
+describe("@arizeai/ax-client removeSpaceUser against examples/server", () => {
+  let server;
+  let addr;
+
+  before(async () => {
+    server = startServer(await serverBinary());
+    addr = await server.listening;
+  });
+
+  after(async () => {
+    if (server) {
+      const records = await stopDemoServer(server);
+      // The client's call reached the remove route and got its 204.
+      const route = "DELETE /v2/spaces/{space_id}/users/{user_id}";
+      assert.ok(
+        records.some((r) => r.msg === "request" && r.route === route && r.status === 204),
+        `no 204 from ${route} in the log:\n${server.logs.join("\n")}`,
+      );
+    }
+  });
+
+  test("a space admin removes a member", async () => {
+    const result = await removeSpaceUser({
+      client: clientFor(addr, key.spaceAdmin),
+      spaceId: space.llmEvals,
+      userId: user.barbara,
+    });
+    // 204: the call resolves with nothing.
+    assert.equal(result, undefined);
+  });
+
+  // The client's errors, each raised as its own error type, in the order of
+  // the checks of a remove: [name, API key, space, user, error class,
+  // status, detail]. The tests run in order, after the remove above.
+  const errorCases = [
+    ["401: an unknown API key", "not-a-demo-key", space.llmEvals, user.linus,
+      AuthenticationError, 401, "the API key is not valid"],
+    ["400: the user id is not an ID", key.admin, space.llmEvals, "User:4",
+      BadRequestError, 400, "user_id is not an ID"],
+    ["404: a private space the caller cannot read", key.member, space.redTeam, user.grace,
+      NotFoundError, 404, "no such space"],
+    ["403: a space member may not remove", key.member, space.llmEvals, user.linus,
+      AuthorizationError, 403, "may not make this change"],
+    ["403: ROLE_BINDING_CREATE is not the authority to remove", key.binder, space.llmEvals, user.linus,
+      AuthorizationError, 403, "may not make this change"],
+    ["404: a user that does not exist", key.admin, space.llmEvals, user.missing,
+      NotFoundError, 404, "no such user"],
+    ["404: removing again (membership_not_found)", key.spaceAdmin, space.llmEvals, user.barbara,
+      NotFoundError, 404, "the user is not a member of the space"],
+  ];
+  for (const [name, apiKey, spaceId, userId, errorClass, status, detail] of errorCases) {
+    test(name, async () => {
+      await rejectsWith(removeSpaceUser({ client: clientFor(addr, apiKey), spaceId, userId }), errorClass, status, detail);
+    });
+  }
+});
+
 describe("ids with '/' and '+' in the path", () => {
   let server;
   let addr;
@@ -271,6 +344,15 @@ describe("ids with '/' and '+' in the path", () => {
         spaceId,
         role: { type: "CUSTOM", id: "Um9sZTr7/w==", name: "Slasher" },
       });
+    });
+  }
+
+  // The memberships added above, removed through both encoded ids.
+  for (const spaceId of ["U3BhY2U6+/+/", "U3BhY2U6++//AQ=="]) {
+    test(`remove from space ${spaceId}`, async () => {
+      const client = clientFor(addr, "reserved-admin-key");
+      assert.equal(await removeSpaceUser({ client, spaceId, userId: "VXNlcjr7/74=" }), undefined);
+      await rejectsWith(removeSpaceUser({ client, spaceId, userId: "VXNlcjr7/74=" }), NotFoundError, 404, "not a member of the space");
     });
   }
 });

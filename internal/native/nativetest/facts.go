@@ -67,8 +67,8 @@ func Predefined(name membership.PredefinedRole) membership.Grant {
 // request returns the request the facts are gathered for: the one place
 // that knows how the facts spell it. A remove names no role, a list no user
 // and no role.
-func request(op membership.Operation, user membership.ID, role membership.RoleAssignment) (membership.Operation, membership.AddUserRequest) {
-	return op, membership.AddUserRequest{Actor: Actor.ID, SpaceID: Space.ID, UserID: user, Role: role}
+func request(op membership.Operation, user membership.ID, role membership.RoleAssignment) membership.Query {
+	return membership.Query{Operation: op, Actor: Actor.ID, SpaceID: Space.ID, UserID: user, Role: role}
 }
 
 // Base returns the facts of Actor asking to give Target the predefined
@@ -84,7 +84,7 @@ func Base() *membership.Facts {
 		Target:                 Target,
 		TargetOrganizationRole: Predefined(membership.RoleMember),
 	}
-	f.Operation, f.Request = request(membership.OperationAdd, Target.ID, membership.Predefined(membership.RoleMember))
+	f.Query = request(membership.OperationAdd, Target.ID, membership.Predefined(membership.RoleMember))
 	return f
 }
 
@@ -107,7 +107,7 @@ func MembershipOf(role membership.RoleAssignment) *membership.Membership {
 // returns a fresh value over shared records.
 func RemoveBase() *membership.Facts {
 	f := Base()
-	f.Operation, f.Request = request(membership.OperationRemove, Target.ID, membership.RoleAssignment{})
+	f.Query = request(membership.OperationRemove, Target.ID, membership.RoleAssignment{})
 	f.Existing = MembershipOf(membership.Predefined(membership.RoleMember))
 	return f
 }
@@ -125,7 +125,7 @@ func RemoveAllowed() *membership.Facts {
 // list is about no user: there is no target and no membership.
 func ListBase() *membership.Facts {
 	f := Base()
-	f.Operation, f.Request = request(membership.OperationList, "", membership.RoleAssignment{})
+	f.Query = request(membership.OperationList, "", membership.RoleAssignment{})
 	f.Target, f.TargetOrganizationRole = nil, membership.Grant{}
 	return f
 }
@@ -149,7 +149,7 @@ func Random(r *rand.Rand) *membership.Facts {
 	redrawTarget(r, f, grant)
 	if redraw() {
 		asked := role(r)
-		f.Operation, f.Request = request(membership.OperationAdd, Target.ID, asked)
+		f.Query = request(membership.OperationAdd, Target.ID, asked)
 		if asked.Kind == membership.RoleKindCustom {
 			f.CustomRole = pick(r, nil, Binder, Reader, ForeignBinder)
 		}
@@ -181,7 +181,7 @@ func RandomOperation(r *rand.Rand) *membership.Facts {
 		redrawActor(r, f, removeGrant)
 	default:
 		f = pick(r, Allowed, RemoveAllowed, ListAllowed)()
-		f.Operation = pick(r, 0, membership.OperationList+1, 200)
+		f.Query.Operation = pick(r, 0, membership.OperationList+1, 200)
 	}
 	return f
 }
