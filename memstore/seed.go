@@ -48,7 +48,7 @@ func (s *Store) PutCustomRole(ctx context.Context, r membership.CustomRole) erro
 }
 
 // PutSpaceMember upserts the membership of userID in spaceID, as
-// UpsertMembership would, but without any check.
+// Write would, but with no decision.
 func (s *Store) PutSpaceMember(ctx context.Context, spaceID, userID membership.ID, role membership.RoleAssignment) (membership.Membership, error) {
 	req := membership.AddUserRequest{Actor: userID, SpaceID: spaceID, UserID: userID, Role: role}
 	if err := req.Validate(); err != nil {

@@ -82,7 +82,7 @@ func gatherFacts(t *testing.T, s membership.Store, req membership.AddUserRequest
 		got = *f
 		return errDenied
 	}); err != errDenied {
-		t.Fatalf("UpsertMembership(%+v) returned %v, want the check's error", req, err)
+		t.Fatalf("Write(%+v) returned %v, want the check's error", req, err)
 	}
 	return got
 }
