@@ -527,17 +527,26 @@ func (fl *flow) escape(val *absVal) {
 }
 
 // elements is what iterating over val yields.
-func (fl *flow) elements(val *absVal) *absVal {
+func (fl *flow) elements(val *absVal) *absVal { return fl.children(val, "") }
+
+// member is the value of val.name.
+func (fl *flow) member(val *absVal, name string) *absVal { return fl.children(val, name) }
+
+// children is what val.name may be, or with an empty name, any member or
+// element of val. Indexing an id is always undefined, but the analysis
+// keeps that id raw rather than reason about it.
+func (fl *flow) children(val *absVal, name string) *absVal {
 	out := &absVal{other: val.other}
 	for n := range val.nodes {
 		switch n.kind {
 		case kindObject:
 			for _, k := range n.kids {
-				fl.observe(k, false)
-				out.merge(nodeVal(k))
+				if name == "" || k.name == name {
+					fl.observe(k, false)
+					out.merge(nodeVal(k))
+				}
 			}
 		case kindID:
-			// Not iterable; raw all the same, to keep the rules simple.
 			fl.raw[n] = true
 			out.other = true
 		default:
@@ -628,27 +637,4 @@ func (fl *flow) ref(r *ast.Rule, ref ast.Ref, b bound) *absVal {
 		return otherVal
 	}
 	return cur
-}
-
-// member is the value of val.name.
-func (fl *flow) member(val *absVal, name string) *absVal {
-	out := &absVal{other: val.other}
-	for n := range val.nodes {
-		switch n.kind {
-		case kindObject:
-			if k := n.at([]string{name}); k != nil {
-				fl.observe(k, false)
-				out.merge(nodeVal(k))
-			}
-		case kindID:
-			fl.raw[n] = true
-			out.other = true
-		default:
-			out.other = true
-		}
-	}
-	if val.elems != nil {
-		out.merge(val.elems)
-	}
-	return out
 }

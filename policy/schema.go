@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/spaceauthz/spaceauthz/membership"
 )
@@ -250,23 +251,13 @@ func finish(root *schemaNode) *schemaNode {
 	walk = func(n *schemaNode, path []string) {
 		n.path, n.index = path, next
 		next++
-		slices.SortFunc(n.kids, func(a, b *schemaNode) int { return compareStrings(a.name, b.name) })
+		slices.SortFunc(n.kids, func(a, b *schemaNode) int { return strings.Compare(a.name, b.name) })
 		for _, k := range n.kids {
 			walk(k, append(slices.Clip(path), k.name))
 		}
 	}
 	walk(root, nil)
 	return root
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // at returns the node at path, or nil when the schema has none there.
@@ -321,13 +312,4 @@ func Fields() []Field {
 	return out
 }
 
-func joinPath(path []string) string {
-	s := ""
-	for i, p := range path {
-		if i > 0 {
-			s += "."
-		}
-		s += p
-	}
-	return s
-}
+func joinPath(path []string) string { return strings.Join(path, ".") }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,15 +105,7 @@ func testPageWalkUnderWrites(t *testing.T, s Store) {
 	wg.Wait()
 }
 
-func compare(a, b membership.ID) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+func compare(a, b membership.ID) int { return strings.Compare(string(a), string(b)) }
 
 func userIDs(ms []membership.Membership) []membership.ID {
 	out := make([]membership.ID, len(ms))
