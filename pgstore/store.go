@@ -323,7 +323,13 @@ func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membersh
 		err = closeErr
 	}
 	if err != nil {
-		return membership.Membership{}, classify(ctx, conn, "writing the membership", err)
+		err = classify(ctx, conn, "writing the membership", err)
+		if conn.IsClosed() && errors.Is(err, membership.ErrUnavailable) {
+			// The COMMIT went out with this round trip; whether the server
+			// received it before the connection went, no one can tell.
+			return membership.Membership{}, membership.Unavailable(err).WithDetail(outcomeUnknown)
+		}
+		return membership.Membership{}, err
 	}
 	switch {
 	case change.Kind == membership.ChangeDelete:
@@ -335,6 +341,10 @@ func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membersh
 	}
 	return membership.Membership{ID: membership.ID(storedID), UserID: q.UserID, SpaceID: q.SpaceID, Role: change.Role.Canonical()}, nil
 }
+
+// outcomeUnknown is the detail of a 503 whose change may have been made: a
+// client must not be told that nothing was written.
+const outcomeUnknown = "the connection to the database was lost while the change was committing; it may have been made, and retrying it is safe"
 
 // writeStatement is the statement that makes a change.
 type writeStatement struct {
