@@ -85,14 +85,15 @@ func FuzzRemoveAndList(f *testing.F) {
 	})
 }
 
-// fuzzHandler returns the server's handler on the demo fixture.
-func fuzzHandler(f *testing.F) http.Handler {
+// fuzzHandler returns the server's handler on a fresh store seeded with the
+// demo fixture.
+func fuzzHandler(f testing.TB) http.Handler {
 	engine, err := sharedEngine()
 	if err != nil {
 		f.Fatal(err)
 	}
 	demo := fixture.Demo()
-	store, closeStore, err := openStore(f.Context(), "memory", true, demo)
+	store, closeStore, err := openStore(f.Context(), "memory", seedAuto, demo, slog.New(slog.DiscardHandler))
 	if err != nil {
 		f.Fatal(err)
 	}

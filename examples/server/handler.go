@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -174,8 +175,9 @@ func requireJSON(h http.Header) error {
 }
 
 // readBody reads the whole request body, or reports a 413 body_too_large
-// *membership.Error when it is longer than limit bytes. A body announced as
-// too long is refused without being read.
+// *membership.Error when it is longer than limit bytes, and a 408
+// request_timeout one when the body does not arrive before the server's
+// read timeout. A body announced as too long is refused without being read.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	tooLarge := errBodyTooLarge.WithDetail(fmt.Sprintf("the request body must not be larger than %d bytes", limit))
 	if r.ContentLength > limit {
@@ -185,6 +187,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, tooLarge
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection's read deadline (the server's ReadTimeout)
+			// passed while the client was still sending: a slow or stalled
+			// client. net/http closes the connection after this answer.
+			return nil, errRequestTimeout
 		}
 		// The client went away or sent a broken body. If it is still there,
 		// it gets a 400: what arrived is not a JSON body.

@@ -12,6 +12,13 @@
 // Usage:
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-fixture FILE] [-log-format text|json]
+//	                         [-store memory|postgres://...] [-seed auto|always|never]
+//
+// The fixture is written into the store at start only if the store holds
+// none of it (-seed auto, the default): a restart on PostgreSQL keeps the
+// memberships and roles the API changed. -seed always writes it at every
+// start, putting the fixture's memberships back; -seed never writes
+// nothing. The log says what was seeded, or why nothing was.
 //
 // Callers authenticate with a bearer API key from the fixture's api_keys
 // ("Authorization: Bearer demo-admin-key" with the demo fixture). Every error
@@ -23,7 +30,8 @@
 // comes first on every route; an add then checks the media type (415) and
 // the body size (413, over 64 KiB) before the library's own checks, while a
 // remove reads no body at all. A known path with another method is 405 with
-// an Allow header, any other path 404.
+// an Allow header, any other path 404. A client that stops sending its body
+// gets 408 once the server's read timeout passes.
 //
 // The server logs one structured line per request (method, route, status,
 // duration, the actor and the error_code of a failure; never an API key),

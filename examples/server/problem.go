@@ -17,6 +17,7 @@ const (
 	codeMethodNotAllowed     membership.Code = "method_not_allowed"
 	codeBodyTooLarge         membership.Code = "body_too_large"
 	codeUnsupportedMediaType membership.Code = "unsupported_media_type"
+	codeRequestTimeout       membership.Code = "request_timeout"
 )
 
 var (
@@ -24,6 +25,11 @@ var (
 	errMethodNotAllowed     = membership.NewErrorClass(codeMethodNotAllowed, http.StatusMethodNotAllowed, "Method not allowed", "the route does not take this method")
 	errBodyTooLarge         = membership.NewErrorClass(codeBodyTooLarge, http.StatusRequestEntityTooLarge, "Request body too large", "the request body is too large")
 	errUnsupportedMediaType = membership.NewErrorClass(codeUnsupportedMediaType, http.StatusUnsupportedMediaType, "Unsupported media type", "the request body must be application/json")
+	// errRequestTimeout answers a client that stopped sending its body
+	// before the server's read timeout: the fault is the client's, so it is
+	// a 4xx (RFC 9110 section 15.5.9), not the 503 of a request whose own
+	// work ran out of time.
+	errRequestTimeout = membership.NewErrorClass(codeRequestTimeout, http.StatusRequestTimeout, "Request timeout", "the request body did not arrive in time")
 )
 
 // writeProblem answers the request with the problem document of err and
@@ -44,9 +50,11 @@ func writeProblemDocument(w http.ResponseWriter, p membership.Problem) {
 	writeBody(w, p.Status, membership.ProblemContentType, body)
 }
 
-// routeNotFound answers every request that matches no route.
+// routeNotFound answers every request that matches no route. The detail
+// names the method and the path the client sent, quoted and cut to maxEcho
+// bytes: a path may be as long as the header limit allows.
 func routeNotFound(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, r, errRouteNotFound.WithDetail("no route matches "+r.Method+" "+r.URL.EscapedPath()))
+	writeProblem(w, r, errRouteNotFound.WithDetail("no route matches "+quote(r.Method+" "+r.URL.EscapedPath())))
 }
 
 // methodNotAllowed answers a request for a known route with a method the
@@ -55,7 +63,9 @@ func routeNotFound(w http.ResponseWriter, r *http.Request) {
 func methodNotAllowed(allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		writeProblem(w, r, errMethodNotAllowed.WithDetail("this route takes "+allow+", not "+r.Method))
+		// A method is any token, as long as the header limit allows: it is
+		// quoted and cut like every echo of client input.
+		writeProblem(w, r, errMethodNotAllowed.WithDetail("this route takes "+allow+", not "+quote(r.Method)))
 	})
 }
 

@@ -16,10 +16,13 @@ import (
 	"github.com/spaceauthz/spaceauthz/policy"
 )
 
-// Timeouts of the server. A request's own work is bounded by requestTimeout;
-// the connection-level timeouts keep slow or idle clients from holding
-// connections, and shutdownTimeout bounds how long a graceful stop waits for
-// the requests in flight.
+// Timeouts of the server. A request's own work is bounded by requestTimeout
+// (503 unavailable after it); the connection-level timeouts keep slow or
+// idle clients from holding connections: a client whose headers have not
+// arrived within readHeaderTimeout is disconnected without an answer, one
+// whose body has not arrived within readTimeout of the start of its request
+// is answered 408 request_timeout. shutdownTimeout bounds how long a
+// graceful stop waits for the requests in flight.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second
@@ -44,7 +47,11 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	fixturePath := flags.String("fixture", "", "fixture `file` to seed the store from (default: the built-in demo fixture)")
 	logFormat := flags.String("log-format", "text", "log `format`: text or json")
 	storeFlag := flags.String("store", "memory", "the `store`: memory (go-memdb), or a postgres:// URL of a PostgreSQL database")
-	seed := flags.Bool("seed", true, "write the fixture into the store at start (an upsert: memberships the fixture lists take its roles again)")
+	seed := seedAuto
+	flags.Var(&seed, "seed", "`when` to write the fixture into the store at start: auto (only into a store that holds none of\n"+
+		"the fixture's users, spaces and roles, so that a restart keeps what the API changed; a store that holds\n"+
+		"some but not all of them is refused), always (an upsert: memberships the fixture lists take its roles\n"+
+		"again), or never")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -67,7 +74,7 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(ctx, *storeFlag, *seed, f)
+	store, closeStore, err := openStore(ctx, *storeFlag, seed, f, logger)
 	if err != nil {
 		return err
 	}

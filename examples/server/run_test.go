@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -22,6 +23,7 @@ import (
 // running is a run of the program in this process.
 type running struct {
 	addr    string
+	started []map[string]any      // the log records before "listening"
 	records <-chan map[string]any // the log records after "listening"
 	done    <-chan error          // what run returned
 	stop    context.CancelFunc    // what SIGINT does
@@ -52,6 +54,7 @@ func startRun(t *testing.T, args ...string) *running {
 		pw.Close()
 		done <- err
 	}()
+	var started []map[string]any
 	for {
 		select {
 		case rec, ok := <-records:
@@ -60,8 +63,9 @@ func startRun(t *testing.T, args ...string) *running {
 			}
 			if rec["msg"] == "listening" {
 				addr, _ := rec["addr"].(string)
-				return &running{addr: addr, records: records, done: done, stop: stop}
+				return &running{addr: addr, started: started, records: records, done: done, stop: stop}
 			}
+			started = append(started, rec)
 		case <-time.After(time.Minute):
 			t.Fatal("run did not log a listening address")
 		}
@@ -121,6 +125,56 @@ func (r *running) request(t *testing.T, method, key, path, body string) (*http.R
 	return resp, raw
 }
 
+// startRecord returns the log record with message msg that run wrote before
+// it listened, and fails if there is none.
+func (r *running) startRecord(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	for _, rec := range r.started {
+		if rec["msg"] == msg {
+			return rec
+		}
+	}
+	t.Fatalf("no %q record before listening; got %v", msg, r.started)
+	return nil
+}
+
+// stopAndDrain stops the run, checks that it returned nil, and drains its
+// log.
+func (r *running) stopAndDrain(t *testing.T) {
+	t.Helper()
+	r.stop()
+	if err := <-r.done; err != nil {
+		t.Fatalf("run after a stop: %v", err)
+	}
+	for range r.records {
+	}
+}
+
+// seededCounts are the counts of records a "seeded the store" record must
+// carry for f.
+func seededCounts(f *fixture.Fixture) map[string]int {
+	return map[string]int{
+		"accounts":             len(f.Accounts),
+		"users":                len(f.Users),
+		"organizations":        len(f.Organizations),
+		"organization_members": len(f.OrganizationMembers),
+		"spaces":               len(f.Spaces),
+		"roles":                len(f.Roles),
+		"space_members":        len(f.SpaceMembers),
+	}
+}
+
+// checkSeeded checks that the run seeded f and logged its counts.
+func (r *running) checkSeeded(t *testing.T, f *fixture.Fixture) {
+	t.Helper()
+	rec := r.startRecord(t, "seeded the store")
+	for name, want := range seededCounts(f) {
+		if got, _ := rec[name].(float64); int(got) != want {
+			t.Errorf("seeded %s = %v, want %d", name, rec[name], want)
+		}
+	}
+}
+
 // messages drains the log after run has returned and lists the messages.
 func (r *running) messages() []string {
 	var msgs []string
@@ -138,6 +192,7 @@ func TestRunServesTheDemoAndStops(t *testing.T) {
 	if err != nil || host != "127.0.0.1" || port == "0" {
 		t.Fatalf("listening address %q, want 127.0.0.1 and the port the system chose", r.addr)
 	}
+	r.checkSeeded(t, fixture.Demo()) // a fresh memory store is always empty
 	if resp := r.post(t, keyAdmin, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "MEMBER")); resp.StatusCode != http.StatusOK {
 		t.Errorf("add as the demo admin: status %d, want 200", resp.StatusCode)
 	}
@@ -155,55 +210,88 @@ func TestRunServesTheDemoAndStops(t *testing.T) {
 	}
 }
 
-// TestRunOnPostgreSQL serves the demo from a PostgreSQL database, twice on
-// the same schema: the second start migrates and seeds again, and finds the
-// membership the first one wrote; it then lists the space, removes that
-// membership and lists again.
+// TestRunOnPostgreSQL serves the demo from a PostgreSQL database, three
+// times on the same schema. The first start seeds the empty schema; the API
+// then adds Grace and demotes Barbara, a MEMBER in the fixture, to
+// READ_ONLY. A restart with the default -seed finds the fixture there,
+// seeds nothing, and keeps both changes: the fixture is not put back over
+// live data. A start with -seed=always writes the fixture again: Barbara is
+// a MEMBER once more, and Grace, whom the fixture does not list, stays.
+// Finally Grace is removed, once.
 func TestRunOnPostgreSQL(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.Schema(t, "server_test")
-	var first string
-	for i, body := range []string{predefinedBody(userGrace, "PREDEFINED", "MEMBER"), predefinedBody(userGrace, "PREDEFINED", "READ_ONLY")} {
-		r := startRun(t, "-addr", "127.0.0.1:0", "-store", dsn)
-		resp, m := r.postMembership(t, keyAdmin, usersPath(spaceLLMEvals), body)
+	demo := fixture.Demo()
+
+	// roles lists llm-evals as Barbara sees it: user id to role name, and
+	// the membership ids by user.
+	roles := func(r *running) (map[string]string, map[string]string) {
+		t.Helper()
+		resp, body := r.request(t, http.MethodGet, keyMember, usersPath(spaceLLMEvals)+"?limit=100", "")
 		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("start %d: add as the demo admin: status %d, want 200", i, resp.StatusCode)
+			t.Fatalf("list: status %d, want 200; %s", resp.StatusCode, body)
 		}
-		if i == 0 {
-			first = m.ID
-		} else if m.ID != first {
-			t.Errorf("start %d: the membership has id %q, want %q from the first start", i, m.ID, first)
+		page := decodePage(t, resp, body, spaceLLMEvals, 100)
+		names, ids := map[string]string{}, map[string]string{}
+		for _, m := range page.Members {
+			names[m.UserID], _ = m.Role["name"].(string)
+			ids[m.UserID] = m.ID
 		}
-		if resp := r.post(t, keyMember, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "ADMIN")); resp.StatusCode != http.StatusForbidden {
-			t.Errorf("start %d: add as a demo member: status %d, want 403", i, resp.StatusCode)
-		}
-		if i == 1 {
-			listed := func() string {
-				resp, body := r.request(t, http.MethodGet, keyMember, usersPath(spaceLLMEvals)+"?limit=100", "")
-				if resp.StatusCode != http.StatusOK {
-					t.Errorf("list: status %d, want 200; %s", resp.StatusCode, body)
-				}
-				return string(body)
-			}
-			if page := listed(); !strings.Contains(page, first) {
-				t.Errorf("the list lacks the membership %s: %s", first, page)
-			}
-			for _, want := range []int{http.StatusNoContent, http.StatusNotFound} {
-				if resp, body := r.request(t, http.MethodDelete, keyAdmin, userPath(spaceLLMEvals, userGrace), ""); resp.StatusCode != want {
-					t.Errorf("remove: status %d, want %d; %s", resp.StatusCode, want, body)
-				}
-			}
-			if page := listed(); strings.Contains(page, first) {
-				t.Errorf("the list still holds the removed membership %s: %s", first, page)
-			}
-		}
-		r.stop()
-		if err := <-r.done; err != nil {
-			t.Fatalf("start %d: run after a stop: %v", i, err)
-		}
-		for range r.records {
+		return names, ids
+	}
+
+	r := startRun(t, "-addr", "127.0.0.1:0", "-store", dsn)
+	r.checkSeeded(t, demo)
+	resp, grace := r.postMembership(t, keyAdmin, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "MEMBER"))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("add Grace as the demo admin: status %d, want 200", resp.StatusCode)
+	}
+	if resp := r.post(t, keyAdmin, usersPath(spaceLLMEvals), predefinedBody(userBarbara, "PREDEFINED", "READ_ONLY")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("demote Barbara as the demo admin: status %d, want 200", resp.StatusCode)
+	}
+	_, firstIDs := roles(r)
+	r.stopAndDrain(t)
+
+	r = startRun(t, "-addr", "127.0.0.1:0", "-store", dsn)
+	skipped := r.startRecord(t, "seeding skipped")
+	if n, _ := skipped["records_found"].(float64); int(n) != len(demo.Users)+len(demo.Spaces)+len(demo.Roles) {
+		t.Errorf("seeding skipped with records_found %v, want every user, space and role of the demo", skipped["records_found"])
+	}
+	for _, rec := range r.started {
+		if rec["msg"] == "seeded the store" {
+			t.Errorf("a restart with the default -seed seeded the store: %v", rec)
 		}
 	}
+	names, ids := roles(r)
+	if want := map[string]string{userLinus: "ADMIN", userBarbara: "READ_ONLY", userGrace: "MEMBER"}; !maps.Equal(names, want) {
+		t.Errorf("after a restart, llm-evals holds %v, want %v: what the API changed must stay", names, want)
+	}
+	if !maps.Equal(ids, firstIDs) {
+		t.Errorf("after a restart, the membership ids are %v, want %v", ids, firstIDs)
+	}
+	if resp := r.post(t, keyMember, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "ADMIN")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("after a restart: add as Barbara: status %d, want 403", resp.StatusCode)
+	}
+	r.stopAndDrain(t)
+
+	r = startRun(t, "-addr", "127.0.0.1:0", "-store", dsn, "-seed", "always")
+	r.checkSeeded(t, demo)
+	names, ids = roles(r)
+	if want := map[string]string{userLinus: "ADMIN", userBarbara: "MEMBER", userGrace: "MEMBER"}; !maps.Equal(names, want) {
+		t.Errorf("after -seed=always, llm-evals holds %v, want %v", names, want)
+	}
+	if !maps.Equal(ids, firstIDs) {
+		t.Errorf("after -seed=always, the membership ids are %v, want %v: seeding is an upsert", ids, firstIDs)
+	}
+	for _, want := range []int{http.StatusNoContent, http.StatusNotFound} {
+		if resp, body := r.request(t, http.MethodDelete, keyAdmin, userPath(spaceLLMEvals, userGrace), ""); resp.StatusCode != want {
+			t.Errorf("remove Grace: status %d, want %d; %s", resp.StatusCode, want, body)
+		}
+	}
+	if _, ids := roles(r); ids[userGrace] != "" {
+		t.Errorf("the list still holds Grace's removed membership %s", grace.ID)
+	}
+	r.stopAndDrain(t)
 }
 
 func TestRunServesAFixtureFile(t *testing.T) {
@@ -232,6 +320,7 @@ func TestRunRefuses(t *testing.T) {
 		{"unknown flag", []string{"-port", "80"}, func(err error) bool { return errors.Is(err, errUsage) }},
 		{"argument", []string{"serve"}, func(err error) bool { return errors.Is(err, errUsage) }},
 		{"log format", []string{"-log-format", "xml"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"seed mode", []string{"-seed", "sometimes"}, func(err error) bool { return errors.Is(err, errUsage) }},
 		{"missing fixture", []string{"-fixture", "testdata/no_such_file.json"}, func(err error) bool { return errors.Is(err, fs.ErrNotExist) }},
 		{"invalid fixture", []string{"-fixture", "testdata/invalid_fixture.json"}, func(err error) bool { return errors.As(err, &fixtureErr) }},
 		{"bad address", []string{"-addr", "127.0.0.1:99999"}, func(err error) bool { return err != nil && !errors.Is(err, errUsage) }},

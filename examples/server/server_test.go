@@ -5,12 +5,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/google/go-cmp/cmp"
@@ -101,7 +103,7 @@ func startServer(t testing.TB, f *fixture.Fixture) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, closeStore, err := openStore(context.Background(), "memory", true, f)
+	store, closeStore, err := openStore(context.Background(), "memory", seedAuto, f, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +120,32 @@ func startServer(t testing.TB, f *fixture.Fixture) *testServer {
 	srv := httptest.NewServer(newHandler(svc, auth, slog.New(slog.NewJSONHandler(logs, nil)), requestTimeout))
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, fixture: f, store: store, logs: logs}
+}
+
+// startHTTPServer serves h on loopback the way run does, through
+// newHTTPServer (its timeouts and header limit) and serve, after configure,
+// if not nil, has changed the http.Server. It returns the base URL; the
+// server shuts down gracefully at cleanup.
+func startHTTPServer(t testing.TB, h http.Handler, logger *slog.Logger, configure func(*http.Server)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(h, logger)
+	if configure != nil {
+		configure(srv)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, srv, ln, logger, 10*time.Second) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }
 
 // loadFixture loads a fixture from testdata.
