@@ -5,24 +5,26 @@ import (
 	"unicode/utf8"
 )
 
-// maxEcho bounds what an error echoes of a client's own input (an unknown
-// member or parameter name): enough to recognise it, never a 60 KB name
-// sent back whole.
-const maxEcho = 64
+// MaxEcho bounds what an error echoes of a client's own input (an unknown
+// member or parameter name, a transport's method and path): enough to
+// recognise it, never a 60 KB name sent back whole.
+const MaxEcho = 64
 
-// clip shortens s to at most maxEcho bytes, on a rune boundary, marking a
+// clip shortens s to at most MaxEcho bytes, on a rune boundary, marking a
 // cut with "...".
 func clip(s string) string {
-	if len(s) <= maxEcho {
+	if len(s) <= MaxEcho {
 		return s
 	}
-	cut := maxEcho
+	cut := MaxEcho
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "..."
 }
 
-// quote clips s and quotes it as a Go string, so that control characters
-// and quotes in client input cannot shape the message around it.
-func quote(s string) string { return strconv.Quote(clip(s)) }
+// QuoteInput returns client input for a problem detail: cut to MaxEcho
+// bytes (on a rune boundary, marked "...") and quoted as a Go string, so
+// that its length is bounded and control characters and quotes cannot shape
+// the message around it. Transports use it for details of their own.
+func QuoteInput(s string) string { return strconv.Quote(clip(s)) }

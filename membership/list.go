@@ -85,7 +85,7 @@ func ParseListMembersRequest(actor ID, spaceID string, params url.Values) (ListM
 		values := params[name]
 		switch {
 		case name != "limit" && name != "cursor":
-			return ListMembersRequest{}, ErrInvalidField.with(clip(name), "unknown query parameter "+quote(name))
+			return ListMembersRequest{}, ErrInvalidField.with(clip(name), "unknown query parameter "+QuoteInput(name))
 		case len(values) != 1:
 			return ListMembersRequest{}, ErrInvalidField.with(name, name+" is given more than once")
 		}

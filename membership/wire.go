@@ -67,10 +67,10 @@ func checkMembers(data []byte, fresh any, prefix string) error {
 	switch {
 	case errors.As(err, &xerr) && errors.Is(err, jsontext.ErrDuplicateName):
 		field := clip(fieldPath(prefix, xerr.JSONPointer))
-		return ErrInvalidField.with(field, quote(field)+" appears more than once")
+		return ErrInvalidField.with(field, QuoteInput(field)+" appears more than once")
 	case errors.As(err, &serr) && errors.Is(err, json.ErrUnknownName):
 		field := clip(fieldPath(prefix, serr.JSONPointer))
-		return ErrInvalidField.with(field, quote(field)+" is not a known field")
+		return ErrInvalidField.with(field, QuoteInput(field)+" is not a known field")
 	}
 	// decodeTypes accepted the text, so nothing else can fail here.
 	return Internal(err)

@@ -13,31 +13,10 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-func TestClip(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"GET /", "GET /"},
-		{strings.Repeat("a", 64), strings.Repeat("a", 64)},
-		{strings.Repeat("a", 65), strings.Repeat("a", 64) + "..."},
-		// A cut never splits a rune: "é" is two bytes, the 64th byte is
-		// the first of one.
-		{strings.Repeat("a", 63) + strings.Repeat("é", 4), strings.Repeat("a", 63) + "..."},
-	}
-	for _, tc := range tests {
-		if got := clip(tc.in); got != tc.want {
-			t.Errorf("clip(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-	if got, want := quote("a\"b\n"), `"a\"b\n"`; got != want {
-		t.Errorf("quote = %s, want %s", got, want)
-	}
-}
-
 // TestEchoIsBounded sends requests whose method, path, query parameter or
 // body member is tens of kilobytes long, each to the part of the server
 // that names it in its detail: every answer is the expected problem
-// document, with a short detail that quotes no more than maxEcho bytes of
+// document, with a short detail that quotes no more than membership.MaxEcho bytes of
 // the input. The handler is called directly, so that nothing in front of
 // it (the header limit of net/http) cuts the request first.
 func TestEchoIsBounded(t *testing.T) {
@@ -45,7 +24,7 @@ func TestEchoIsBounded(t *testing.T) {
 	const n = 60 << 10
 	long := strings.Repeat("x", n)
 	// A run of input longer than what a detail may echo.
-	echoed := strings.Repeat("x", maxEcho+1)
+	echoed := strings.Repeat("x", membership.MaxEcho+1)
 	h := fuzzHandler(t)
 	tests := []struct {
 		name       string
@@ -94,7 +73,7 @@ func TestEchoIsBounded(t *testing.T) {
 func TestEchoIsBoundedOverHTTP(t *testing.T) {
 	t.Parallel()
 	base := startHTTPServer(t, fuzzHandler(t), slog.New(slog.DiscardHandler), nil)
-	echoed := strings.Repeat("x", maxEcho+1)
+	echoed := strings.Repeat("x", membership.MaxEcho+1)
 	tests := []struct {
 		name       string
 		method     string
@@ -147,9 +126,9 @@ func checkShortProblem(t *testing.T, status int, h http.Header, body []byte, wan
 	if p.ErrorCode != wantCode {
 		t.Errorf("error_code %q, want %q", p.ErrorCode, wantCode)
 	}
-	// maxEcho bytes of input, quoted (each byte at most \xNN), the "..."
+	// membership.MaxEcho bytes of input, quoted (each byte at most \xNN), the "..."
 	// of a cut and the fixed text around it.
-	if len(p.Detail) > 4*maxEcho+100 || strings.Contains(p.Detail, echoed) {
+	if len(p.Detail) > 4*membership.MaxEcho+100 || strings.Contains(p.Detail, echoed) {
 		t.Errorf("a detail of %d bytes echoes the input: %.300q", len(p.Detail), p.Detail)
 	}
 	if len(body) > 1024 {

@@ -51,10 +51,10 @@ func writeProblemDocument(w http.ResponseWriter, p membership.Problem) {
 }
 
 // routeNotFound answers every request that matches no route. The detail
-// names the method and the path the client sent, quoted and cut to maxEcho
+// names the method and the path the client sent, quoted and cut to membership.MaxEcho
 // bytes: a path may be as long as the header limit allows.
 func routeNotFound(w http.ResponseWriter, r *http.Request) {
-	writeProblem(w, r, errRouteNotFound.WithDetail("no route matches "+quote(r.Method+" "+r.URL.EscapedPath())))
+	writeProblem(w, r, errRouteNotFound.WithDetail("no route matches "+membership.QuoteInput(r.Method+" "+r.URL.EscapedPath())))
 }
 
 // methodNotAllowed answers a request for a known route with a method the
@@ -65,7 +65,7 @@ func methodNotAllowed(allow string) http.Handler {
 		w.Header().Set("Allow", allow)
 		// A method is any token, as long as the header limit allows: it is
 		// quoted and cut like every echo of client input.
-		writeProblem(w, r, errMethodNotAllowed.WithDetail("this route takes "+allow+", not "+quote(r.Method)))
+		writeProblem(w, r, errMethodNotAllowed.WithDetail("this route takes "+allow+", not "+membership.QuoteInput(r.Method)))
 	})
 }
 
