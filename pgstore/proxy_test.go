@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/spaceauthz/spaceauthz/internal/faultstore/faulttest"
 	"github.com/spaceauthz/spaceauthz/membership"
 	"github.com/spaceauthz/spaceauthz/policy"
 )
@@ -299,7 +300,7 @@ func TestLostConnection(t *testing.T) {
 				next := "list 200"
 				if _, err := svc.ListSpaceMembers(ctx, membership.ListMembersRequest{Actor: w.actor.ID, SpaceID: w.space.ID}); err != nil {
 					t.Errorf("a list after the cut answered %v", err)
-					next = "list " + answer(err)
+					next = "list " + faulttest.Describe(err)
 				}
 				err = op.run(ctx, user)
 				switch {
@@ -313,10 +314,10 @@ func TestLostConnection(t *testing.T) {
 				}
 				again := op.ok
 				if err != nil {
-					again = answer(err)
+					again = faulttest.Describe(err)
 				}
 				next += ", " + op.name + " again " + again
-				row = fmt.Sprintf("%s\t%s\t%s\t%s\t%s", op.name, name, answer(cutErr), state, next)
+				row = fmt.Sprintf("%s\t%s\t%s\t%s\t%s", op.name, name, faulttest.Describe(cutErr), state, next)
 			})
 			fmt.Fprintln(tw, row)
 		}
@@ -401,16 +402,4 @@ func checkFullyAfter(t *testing.T, before, after map[string][]string, user membe
 	if diff := cmp.Diff(wantRows, gotRows); diff != "" {
 		t.Errorf("space_members is not the operation applied whole (-want +got):\n%s", diff)
 	}
-}
-
-// answer is an answer as the table shows it.
-func answer(err error) string {
-	var e *membership.Error
-	switch {
-	case err == nil:
-		return "success"
-	case errors.As(err, &e):
-		return fmt.Sprintf("%d %s", e.Status, e.Code)
-	}
-	return fmt.Sprintf("%v", err)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"net"
@@ -399,26 +398,8 @@ func loadWorld() (f *fixture.Fixture, targets [][]string) {
 // it for the CPU and the timeouts.
 func TestLoadAndFaults(t *testing.T) {
 	f, targets := loadWorld()
-	engine, err := sharedEngine()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, closeStore, err := openStore(t.Context(), "memory", seedAuto, f, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(closeStore)
-	svc, err := membership.NewService(store, engine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := newAPIKeyAuthenticator(f.APIKeys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := new(syncBuffer)
-	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	base := startHTTPServer(t, newHandler(svc, auth, logger, requestTimeout), logger, func(srv *http.Server) {
+	h, store, logs, logger := newTestHandler(t, f)
+	base := startHTTPServer(t, h, logger, func(srv *http.Server) {
 		srv.ReadHeaderTimeout = loadReadHeaderTimeout
 		srv.ReadTimeout = loadReadTimeout
 	})

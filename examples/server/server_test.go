@@ -99,6 +99,17 @@ func startServer(t testing.TB, f *fixture.Fixture) *testServer {
 	if f == nil {
 		f = fixture.Demo()
 	}
+	h, store, logs, _ := newTestHandler(t, f)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, fixture: f, store: store, logs: logs}
+}
+
+// newTestHandler returns the server's handler on a memory store of its own
+// seeded from f, with the shared engine, logging JSON into logs through
+// logger.
+func newTestHandler(t testing.TB, f *fixture.Fixture) (h http.Handler, store seededStore, logs *syncBuffer, logger *slog.Logger) {
+	t.Helper()
 	engine, err := sharedEngine()
 	if err != nil {
 		t.Fatal(err)
@@ -116,10 +127,9 @@ func startServer(t testing.TB, f *fixture.Fixture) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := new(syncBuffer)
-	srv := httptest.NewServer(newHandler(svc, auth, slog.New(slog.NewJSONHandler(logs, nil)), requestTimeout))
-	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, fixture: f, store: store, logs: logs}
+	logs = new(syncBuffer)
+	logger = slog.New(slog.NewJSONHandler(logs, nil))
+	return newHandler(svc, auth, logger, requestTimeout), store, logs, logger
 }
 
 // startHTTPServer serves h on loopback the way run does, through

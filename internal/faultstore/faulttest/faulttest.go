@@ -283,7 +283,7 @@ func runFault(t *testing.T, engine *policy.Engine, target Target, op operation, 
 	if fs.Fired() != 1 {
 		t.Errorf("the fault fired %d times, want once: the operation never reached %v", fs.Fired(), f.Point)
 	}
-	outcome := describe(err)
+	outcome := Describe(err)
 	wantErr, wantCause := want(f.Kind)
 	var e *membership.Error
 	switch {
@@ -331,8 +331,9 @@ func runControl(t *testing.T, engine *policy.Engine, target Target, op operation
 	return outcome
 }
 
-// describe is an answer as the table shows it.
-func describe(err error) string {
+// Describe is an answer as a fault table shows it: success, or the status
+// and code of a typed error.
+func Describe(err error) string {
 	var e *membership.Error
 	switch {
 	case err == nil:
