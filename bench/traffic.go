@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -47,7 +49,10 @@ type trafficRun struct {
 var trafficDeciders = []trafficDecider{
 	{"native", startNative},
 	{"engine", startEngine()},
-	{"engine-hook", startEngine(policy.WithDecisionHook(func(context.Context, policy.DecisionRecord) {}))},
+	// engine-audit pays for the audit record alone; engine-slog also
+	// writes it as a JSON log line (to io.Discard).
+	{"engine-audit", startEngine(policy.WithAudit(policy.AuditFunc(func(context.Context, policy.DecisionRecord) {})))},
+	{"engine-slog", startEngine(policy.WithAudit(policy.NewSlogAudit(slog.New(slog.NewJSONHandler(io.Discard, nil)), policy.SlogAuditOptions{})))},
 	{"engine-uncached", startEngine(policy.WithDecisionCache(0))},
 	{"opa-prepared", startOPA},
 	{"cedar", startCedar},

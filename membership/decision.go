@@ -32,8 +32,8 @@ type Violation struct {
 	// Status is the HTTP status a host's own code answers with, 400 to 499;
 	// zero means 403. It is ignored for the library's codes.
 	Status int
-	// Detail explains a host's own code to the client; the library's
-	// section 3 have fixed details.
+	// Detail explains a host's own code to the client; the library's own
+	// codes have fixed details.
 	Detail string
 }
 

@@ -49,11 +49,11 @@ func TestDefaultPolicyReadSet(t *testing.T) {
 		}
 	}
 	var hits int
-	e.hook = func(_ context.Context, r DecisionRecord) {
+	e.audit = AuditFunc(func(_ context.Context, r DecisionRecord) {
 		if r.Cached {
 			hits++
 		}
-	}
+	})
 	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 		if d, err := e.Decide(context.Background(), facts(membership.AccountAdmin, email)); err != nil || !d.Allow {
 			t.Fatalf("Decide = %+v, %v", d, err)

@@ -158,7 +158,7 @@ func TestDifferential(t *testing.T) {
 // of the engine's own machinery.
 func plainQuery(t *testing.T, rule extraRule) rego.PreparedEvalQuery {
 	t.Helper()
-	modules, data, err := (&config{defaultPolicy: true}).sources()
+	modules, data, err := (&sources{}).gather()
 	if err != nil {
 		t.Fatal(err)
 	}

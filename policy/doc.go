@@ -89,11 +89,32 @@
 //
 // # Extending and replacing the policy
 //
-// WithModule adds Rego modules (for example a rule that adds a violation for
-// an archived space), WithData adds data documents, WithoutDefaultPolicy
-// starts from nothing. A policy that does not parse or compile, or that does
-// not define data.spaceauthz.decision, is refused by New with an error that
-// wraps ErrInvalidPolicy. Engine.Reload swaps in another policy while the
-// engine serves, without dropping a request, and refuses a broken one the
-// same way, leaving the policy in force.
+// A PolicyOption says what the policy is made of: WithModule adds Rego
+// modules (for example a rule that adds a violation for an archived space),
+// WithData adds data documents, WithBundle adds an OPA bundle read by
+// ReadBundle (a directory or a .tar.gz, its signature checked when
+// WithVerificationKey gives a key), and WithoutDefaultPolicy starts from
+// nothing. A policy that does not parse or compile, that does not define
+// data.spaceauthz.decision, or whose bundles' Rego tests fail, is refused
+// with an error that wraps ErrInvalidPolicy and names the file and line.
+//
+// # Reloading
+//
+// Engine.Reload takes PolicyOptions only and swaps in another policy while
+// the engine serves: decisions under way finish on the policy they started
+// with, later ones use the new one, and none sees a mix of the two. A
+// refused policy leaves the one in force. What configures the engine rather
+// than the policy, the audit sink (WithAudit) and the cache size
+// (WithDecisionCache), is given to New once and stays across reloads;
+// Reload does not accept it. Engine.Revision names the policy in force: its
+// bundle's manifest revision, or a digest of its modules and data.
+//
+// # Audit
+//
+// WithAudit reports every decision as a DecisionRecord (operation, actor,
+// space, target user, requested role, allow, violations, revision,
+// duration, whether it was remembered) to an AuditSink; NewSlogAudit writes
+// them as log/slog records. A record points into the facts and the
+// decision and costs no input document; DecisionRecord.InputDigest hashes
+// the input for a sink that wants it.
 package policy

@@ -42,14 +42,15 @@ var ErrMalformedDecision = errors.New("policy: decision is malformed")
 // use; build it once with New and share it.
 type Engine struct {
 	policy    atomic.Pointer[prepared]
-	hook      func(context.Context, DecisionRecord)
+	audit     AuditSink
 	cacheSize int
 }
 
 // prepared is one compiled policy, ready to evaluate, with the decisions it
 // has made: a Reload replaces both at once.
 type prepared struct {
-	query rego.PreparedEvalQuery
+	revision string
+	query    rego.PreparedEvalQuery
 	// cache is nil when decisions cannot be remembered. Whole decisions are
 	// remembered under key 0 followed by whole's key; the violations of
 	// violation rule i under key i+1 followed by parts[i]'s key.
@@ -84,34 +85,33 @@ var _ membership.Authorizer = (*Engine)(nil)
 // New parses, compiles and prepares the policy: the default policy of
 // package rego, plus or instead of what the options add.
 func New(opts ...Option) (*Engine, error) {
-	cfg := config{defaultPolicy: true, cacheSize: DefaultCacheSize}
+	cfg := config{cacheSize: DefaultCacheSize}
 	for _, opt := range opts {
-		opt(&cfg)
+		opt.applyEngine(&cfg)
 	}
-	p, err := prepare(cfg)
+	p, err := prepare(cfg.sources, cfg.cacheSize)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{hook: cfg.hook, cacheSize: cfg.cacheSize}
+	e := &Engine{audit: cfg.audit, cacheSize: cfg.cacheSize}
 	e.policy.Store(p)
 	return e, nil
 }
 
 // Reload replaces the policy while the engine serves: it builds the policy
 // from opts as New would (the default policy, plus or instead of what the
-// options add) and swaps it in at once. A decision under way finishes on the
-// policy it started with; every later one uses the new policy, with a cache
-// of its own. A policy that does not compile is refused with an error
-// wrapping ErrInvalidPolicy, and the policy in force stays. The decision
-// hook and the cache size stay as New set them; WithDecisionHook and
-// WithDecisionCache are ignored here.
-func (e *Engine) Reload(opts ...Option) error {
-	cfg := config{defaultPolicy: true}
+// options add), runs its Rego tests, and swaps it in at once. A decision
+// under way finishes on the policy it started with; every later one uses
+// the new policy, with a cache of its own; no decision sees a mix of the
+// two. A policy that does not compile or whose tests fail is refused with
+// an error wrapping ErrInvalidPolicy, and the policy in force stays. The
+// audit sink and the cache size stay as New set them.
+func (e *Engine) Reload(opts ...PolicyOption) error {
+	var src sources
 	for _, opt := range opts {
-		opt(&cfg)
+		opt(&src)
 	}
-	cfg.hook, cfg.cacheSize = e.hook, e.cacheSize
-	p, err := prepare(cfg)
+	p, err := prepare(src, e.cacheSize)
 	if err != nil {
 		return err
 	}
@@ -119,9 +119,21 @@ func (e *Engine) Reload(opts ...Option) error {
 	return nil
 }
 
-// prepare parses, compiles, checks and prepares the policy cfg describes.
-func prepare(cfg config) (*prepared, error) {
-	modules, data, err := cfg.sources()
+// Revision names the policy in force: the revision of its bundle's manifest
+// when a bundle gives one (several are joined with "+"), otherwise
+// "sha256:" and the first 16 hex digits of a digest of its modules and
+// data, so that equal policies have equal revisions.
+func (e *Engine) Revision() string {
+	return e.policy.Load().revision
+}
+
+// prepare parses, compiles, tests and prepares the policy src describes.
+func prepare(src sources, cacheSize int) (*prepared, error) {
+	modules, data, err := src.gather()
+	if err != nil {
+		return nil, err
+	}
+	revision, err := src.revision(modules, data)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +152,10 @@ func prepare(cfg config) (*prepared, error) {
 		return nil, err
 	}
 	nparts, split := 0, false
-	if cfg.cacheSize > 0 {
+	if err := runTests(parsed, src.tests, data); err != nil {
+		return nil, err
+	}
+	if cacheSize > 0 {
 		nparts, split = splitViolations(parsed, data)
 	}
 	compiler := ast.NewCompiler().WithStrict(false)
@@ -155,13 +170,13 @@ func prepare(cfg config) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{query: query}
+	p := &prepared{query: query, revision: revision}
 	rs := analyse(compiler)
-	if rs.nondeterministic || cfg.cacheSize <= 0 {
+	if rs.nondeterministic || cacheSize <= 0 {
 		return p, nil
 	}
 	ids := classifyIDs(compiler, rs.rules)
-	p.cache = newDecisionCache(cfg.cacheSize)
+	p.cache = newDecisionCache(cacheSize)
 	p.whole = keySpecOf(ids.nodes(rs.rules), rs.paths, ids.classed)
 	if !split {
 		return p, nil
@@ -211,18 +226,18 @@ func prepareQuery(compiler *ast.Compiler, store storage.Store, query string, res
 	return q, nil
 }
 
-// sources gathers the modules and the merged data document of cfg.
-func (cfg *config) sources() ([]defaultpolicy.Module, map[string]any, error) {
+// gather gathers the modules and the merged data document of src.
+func (src *sources) gather() ([]defaultpolicy.Module, map[string]any, error) {
 	var modules []defaultpolicy.Module
 	data := map[string]any{}
-	if cfg.defaultPolicy {
+	if !src.noDefaultPolicy {
 		var err error
 		if modules, data, err = defaultpolicy.Policy(); err != nil {
 			return nil, nil, fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 		}
 	}
-	modules = append(modules, cfg.modules...)
-	for _, doc := range cfg.data {
+	modules = append(modules, src.modules...)
+	for _, doc := range src.data {
 		for k, v := range doc {
 			if _, clash := data[k]; clash {
 				return nil, nil, fmt.Errorf("%w: data key %q is defined twice", ErrInvalidPolicy, k)
@@ -241,18 +256,18 @@ func (cfg *config) sources() ([]defaultpolicy.Module, map[string]any, error) {
 // WithDecisionCache); failures are never remembered.
 func (e *Engine) Decide(ctx context.Context, facts *membership.Facts) (membership.Decision, error) {
 	var start time.Time
-	if e.hook != nil {
+	if e.audit != nil {
 		start = time.Now()
 	}
 	// OPA notices cancellation only in long evaluations; a request whose
 	// context is done gets no decision at all, remembered or not.
 	if err := ctx.Err(); err != nil {
-		return e.report(ctx, start, facts, membership.Decision{}, fmt.Errorf("policy: %w", err), false)
+		return e.report(ctx, start, facts, nil, membership.Decision{}, fmt.Errorf("policy: %w", err), false)
 	}
 	p := e.policy.Load()
 	if p.cache == nil {
 		d, err := p.evaluate(ctx, facts)
-		return e.report(ctx, start, facts, d, err, false)
+		return e.report(ctx, start, facts, p, d, err, false)
 	}
 	buf := keyBuffers.Get().(*[]byte)
 	defer keyBuffers.Put(buf)
@@ -260,7 +275,7 @@ func (e *Engine) Decide(ctx context.Context, facts *membership.Facts) (membershi
 	*buf = key
 	if d, ok := p.cache.get(key); ok {
 		d.Violations = slices.Clone(d.Violations)
-		return e.report(ctx, start, facts, d, nil, true)
+		return e.report(ctx, start, facts, p, d, nil, true)
 	}
 	d, cached, err := p.decideByParts(ctx, facts, buf)
 	if err == nil {
@@ -268,7 +283,7 @@ func (e *Engine) Decide(ctx context.Context, facts *membership.Facts) (membershi
 		*buf = key
 		p.cache.put(key, membership.Decision{Allow: d.Allow, Violations: slices.Clone(d.Violations)})
 	}
-	return e.report(ctx, start, facts, d, err, cached)
+	return e.report(ctx, start, facts, p, d, err, cached)
 }
 
 // decideByParts makes a decision the cache does not hold whole: from the
@@ -333,20 +348,31 @@ func appendNew(to, vs []membership.Violation) []membership.Violation {
 // keyBuffers recycles the buffers decision keys are built in.
 var keyBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
-// report hands the decision to the hook, if any, and returns it; a failure
-// is always a deny.
-func (e *Engine) report(ctx context.Context, start time.Time, facts *membership.Facts, d membership.Decision, err error, cached bool) (membership.Decision, error) {
+// report hands the decision to the audit sink, if any, and returns it; a
+// failure is always a deny. p is the policy that decided, nil when none did.
+func (e *Engine) report(ctx context.Context, start time.Time, facts *membership.Facts, p *prepared, d membership.Decision, err error, cached bool) (membership.Decision, error) {
 	if err != nil {
 		d = membership.Decision{}
 	}
-	if e.hook != nil {
-		e.hook(ctx, DecisionRecord{
-			Facts:    facts,
-			Decision: d,
-			Err:      err,
-			Duration: time.Since(start),
-			Cached:   cached,
-		})
+	if e.audit != nil {
+		r := DecisionRecord{
+			Allow:      d.Allow,
+			Violations: d.Violations,
+			Err:        err,
+			Duration:   time.Since(start),
+			Cached:     cached,
+			Facts:      facts,
+		}
+		if p != nil {
+			r.Revision = p.revision
+		} else {
+			r.Revision = e.Revision()
+		}
+		if facts != nil {
+			q := &facts.Query
+			r.Operation, r.Actor, r.SpaceID, r.UserID, r.Role = q.Operation, q.Actor, q.SpaceID, q.UserID, q.Role
+		}
+		e.audit.Audit(ctx, r)
 	}
 	return d, err
 }

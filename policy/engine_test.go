@@ -139,7 +139,7 @@ func TestFailClosed(t *testing.T) {
 			var records []policy.DecisionRecord
 			e := newEngine(t, policy.WithoutDefaultPolicy(),
 				policy.WithModule("p.rego", "package spaceauthz\n\n"+tc.decision+"\n"),
-				policy.WithDecisionHook(func(_ context.Context, r policy.DecisionRecord) { records = append(records, r) }))
+				policy.WithAudit(policy.AuditFunc(func(_ context.Context, r policy.DecisionRecord) { records = append(records, r) })))
 			d, err := e.Decide(context.Background(), allowedFacts())
 			if err == nil || d.Allow {
 				t.Fatalf("Decide = %+v, %v; want a deny with an error", d, err)
@@ -147,8 +147,8 @@ func TestFailClosed(t *testing.T) {
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("error %v, want %v", err, tc.want)
 			}
-			if len(records) != 1 || records[0].Err == nil || records[0].Decision.Allow {
-				t.Errorf("hook saw %+v, want one failed deny", records)
+			if len(records) != 1 || records[0].Err == nil || records[0].Allow {
+				t.Errorf("audit saw %+v, want one failed deny", records)
 			}
 		})
 	}
@@ -161,37 +161,6 @@ func TestCancelledContextDenies(t *testing.T) {
 	cancel()
 	if d, err := e.Decide(ctx, allowedFacts()); err == nil || d.Allow {
 		t.Errorf("Decide on a cancelled context = %+v, %v", d, err)
-	}
-}
-
-func TestDecisionHook(t *testing.T) {
-	t.Parallel()
-	var records []policy.DecisionRecord
-	e := newEngine(t, policy.WithDecisionHook(func(_ context.Context, r policy.DecisionRecord) {
-		records = append(records, r)
-	}))
-	denied := allowedFacts()
-	denied.Target = nil
-	for _, f := range []*membership.Facts{allowedFacts(), allowedFacts(), denied} {
-		if _, err := e.Decide(context.Background(), f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(records) != 3 {
-		t.Fatalf("hook called %d times, want 3", len(records))
-	}
-	digests := []string{records[0].InputDigest(), records[1].InputDigest(), records[2].InputDigest()}
-	if digests[0] == "" || digests[0] != digests[1] || digests[0] == digests[2] {
-		t.Errorf("digests %q: want equal for equal inputs only", digests)
-	}
-	if records[0].Cached || !records[1].Cached {
-		t.Errorf("cached %v, %v: want the repeated decision from memory", records[0].Cached, records[1].Cached)
-	}
-	if !records[0].Decision.Allow || records[2].Decision.Allow || len(records[2].Decision.Violations) != 1 {
-		t.Errorf("hook decisions %+v", records)
-	}
-	if records[0].Duration <= 0 {
-		t.Errorf("duration %v, want positive", records[0].Duration)
 	}
 }
 

@@ -18,7 +18,7 @@ decision := {"allow": false, "violations": [{"code": "frozen", "rule": "freeze",
 func TestReload(t *testing.T) {
 	t.Parallel()
 	var records []policy.DecisionRecord
-	e := newEngine(t, policy.WithDecisionHook(func(_ context.Context, r policy.DecisionRecord) { records = append(records, r) }))
+	e := newEngine(t, policy.WithAudit(policy.AuditFunc(func(_ context.Context, r policy.DecisionRecord) { records = append(records, r) })))
 	decide := func() membership.Decision {
 		t.Helper()
 		d, err := e.Decide(context.Background(), allowedFacts())
@@ -46,7 +46,7 @@ func TestReload(t *testing.T) {
 	if d := decide(); d.Allow {
 		t.Errorf("a refused reload changed the policy: %+v", d)
 	}
-	// Back to the default policy; the hook stays.
+	// Back to the default policy; the audit sink stays.
 	if err := e.Reload(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,15 +54,27 @@ func TestReload(t *testing.T) {
 		t.Error("reloading the default policy did not bring its allow back")
 	}
 	if len(records) != 5 {
-		t.Errorf("the hook saw %d decisions, want 5: it must survive reloads", len(records))
+		t.Errorf("the audit sink saw %d decisions, want 5: it must survive reloads", len(records))
 	}
 }
 
 // TestReloadWhileDeciding: decisions under way during reloads all finish,
-// each on one policy or the other, never on a mix or an error.
+// each on one policy or the other, never on a mix or an error; each audit
+// record names the policy whose decision it reports.
 func TestReloadWhileDeciding(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t)
+	frozen, err := policy.New(policy.WithoutDefaultPolicy(), policy.WithModule("freeze.rego", denyAll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, policy.WithAudit(policy.AuditFunc(func(_ context.Context, r policy.DecisionRecord) {
+		if r.Allow == (r.Revision == frozen.Revision()) {
+			t.Errorf("decision allow=%v reported under revision %s", r.Allow, r.Revision)
+		}
+	})))
+	if e.Revision() == frozen.Revision() {
+		t.Fatal("two different policies have one revision")
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -86,7 +98,6 @@ func TestReloadWhileDeciding(t *testing.T) {
 		})
 	}
 	for i := range 6 {
-		var err error
 		if i%2 == 0 {
 			err = e.Reload(policy.WithoutDefaultPolicy(), policy.WithModule("freeze.rego", denyAll))
 		} else {
