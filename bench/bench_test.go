@@ -44,6 +44,17 @@ func BenchmarkTrafficFloor(b *testing.B) {
 	}
 }
 
+// BenchmarkHiddenExistence: a caller who may not read the space learns
+// nothing from the time a 404 takes. Compare p50-present-ns with
+// p50-absent-ns (p50-diff-ns is their difference):
+//
+//	go test -run '^$' -bench HiddenExistence -benchtime 20000x ./bench
+func BenchmarkHiddenExistence(b *testing.B) {
+	for _, p := range existenceProbes {
+		b.Run(p.name, benchExistence(p))
+	}
+}
+
 // BenchmarkDecision is the best case: one request repeated.
 func BenchmarkDecision(b *testing.B) {
 	for _, d := range deciders {

@@ -96,3 +96,22 @@ test_cannot_read_space[name] if {
 	}
 	not spaceauthz.can_read_space with input as facts
 }
+
+# A caller who cannot read the space learns nothing else: whatever the
+# target, the role asked for and the membership, an add and a remove answer
+# space_not_found alone, and no rule of theirs looks further.
+test_hidden_space_tells_nothing_more[name] if {
+	hidden := replace(as_actor({"organization_role": predefined("MEMBER")}), {"space": private_space})
+	some name, facts in {
+		"the target exists": hidden,
+		"no such target": replace(hidden, {"target": null}),
+		"a target of another account": replace(hidden, {"target": replace(target, {"account_id": other_account_id})}),
+		"an ANNOTATOR target": replace(hidden, {"target": replace(target, {"role": "ANNOTATOR"})}),
+		"the target holds ADMIN": replace(hidden, {"membership": membership_of(predefined("ADMIN"))}),
+		"a role the policy does not know": replace(hidden, {"role": predefined("OWNER")}),
+		"a custom role not found": replace(hidden, {"role": custom(binder), "custom_role": null}),
+	}
+	every op in ["add", "remove"] {
+		spaceauthz.decision == deny({space_not_found}) with input as replace(facts, {"operation": op})
+	}
+}

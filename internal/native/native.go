@@ -102,14 +102,22 @@ func violated(f *membership.Facts) int {
 	if f.Actor == nil {
 		broken |= actorExists
 	}
-	if !canReadSpace(f) {
+	readable := canReadSpace(f)
+	if !readable {
 		broken |= spaceVisible
 	}
+	// The rules of an add and a remove apply only to a caller who may read
+	// the space: anyone else learns nothing more, not even by the time a
+	// decision takes.
 	switch f.Query.Operation {
 	case membership.OperationAdd:
-		broken |= membershipChange(f) | addition(f)
+		if readable {
+			broken |= membershipChange(f) | addition(f)
+		}
 	case membership.OperationRemove:
-		broken |= membershipChange(f) | removal(f)
+		if readable {
+			broken |= membershipChange(f) | removal(f)
+		}
 	case membership.OperationList:
 		// Reading the space is all a list needs.
 	default:
