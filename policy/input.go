@@ -2,6 +2,7 @@ package policy
 
 import (
 	"github.com/open-policy-agent/opa/v1/ast"
+	"runtime"
 
 	"github.com/spaceauthz/spaceauthz/membership"
 )
@@ -22,6 +23,11 @@ func (n *schemaNode) term(f *membership.Facts) *ast.Term {
 	case undefined:
 		return nil
 	case null:
+		if n.kind == kindObject {
+			// A missing record costs what a present one does, so that the
+			// time a decision takes does not tell whether it exists.
+			runtime.KeepAlive(n.placeholder(3))
+		}
 		return ast.NullTerm()
 	}
 	switch n.kind {
@@ -45,6 +51,22 @@ func (n *schemaNode) term(f *membership.Facts) *ast.Term {
 		return ast.ArrayTerm(list...)
 	}
 	return ast.StringTerm(v.text)
+}
+
+// placeholder builds an object of n's shape, its leaves empty, down to
+// depth levels of objects: about the work of building a present record
+// (a target with its organization role and that role's custom role).
+func (n *schemaNode) placeholder(depth int) *ast.Term {
+	items := make([][2]*ast.Term, 0, len(n.kids))
+	for _, k := range n.kids {
+		switch {
+		case k.kind != kindObject:
+			items = append(items, ast.Item(ast.InternedTerm(k.name), ast.StringTerm("")))
+		case depth > 1:
+			items = append(items, ast.Item(ast.InternedTerm(k.name), k.placeholder(depth-1)))
+		}
+	}
+	return ast.ObjectTerm(items...)
 }
 
 // InputDocument returns the input document the engine evaluates for f, as
