@@ -54,7 +54,7 @@ func (d Decision) Err() error {
 	}
 	winner := d.Violations[0]
 	for _, v := range d.Violations[1:] {
-		if precedes(v, winner) {
+		if v.Precedes(winner) {
 			winner = v
 		}
 	}
@@ -71,12 +71,16 @@ func rank(c Code) int {
 	return len(sentinels)
 }
 
-func precedes(a, b Violation) bool {
-	ra, rb := rank(a.Code), rank(b.Code)
-	if ra != rb {
-		return ra < rb
+// Precedes reports whether v answers a request before o when both fire:
+// v's code comes first in the check order (a host's codes after every code
+// of the library, by code), or the codes are equal and v's rule sorts
+// first.
+func (v Violation) Precedes(o Violation) bool {
+	rv, ro := rank(v.Code), rank(o.Code)
+	if rv != ro {
+		return rv < ro
 	}
-	return a.Code < b.Code || (a.Code == b.Code && a.Rule < b.Rule)
+	return v.Code < o.Code || (v.Code == o.Code && v.Rule < o.Rule)
 }
 
 func (v Violation) err() *Error {

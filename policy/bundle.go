@@ -41,6 +41,20 @@ type Bundle struct {
 	data    map[string]any
 }
 
+// Modules returns the bundle's Rego modules, its tests apart, each named by
+// its file: its path on disk for a directory, the tarball's path and the
+// file's path inside it otherwise.
+func (b *Bundle) Modules() []defaultpolicy.Module { return slices.Clone(b.modules) }
+
+// Tests returns the bundle's Rego test modules (files named *_test.rego),
+// named as Modules names them.
+func (b *Bundle) Tests() []defaultpolicy.Module { return slices.Clone(b.tests) }
+
+// Data returns the bundle's data document, placed by the directories of
+// its data files (a/b/data.json is data.a.b). It is the bundle's own: do
+// not modify it.
+func (b *Bundle) Data() map[string]any { return b.data }
+
 // BundleOption configures ReadBundle.
 type BundleOption func(*bundleConfig)
 
