@@ -42,6 +42,9 @@ type trafficRun struct {
 	decide func(*trafficCase) (membership.Decision, error)
 	// engine is the engine that decides, if any, for its hit ratio.
 	engine *policy.Engine
+	// finish, if set, completes the work the loop started (an audit
+	// sink's queue); it is timed with the loop.
+	finish func()
 }
 
 // trafficDeciders are the deciders in the order of the table; native is
@@ -50,9 +53,11 @@ var trafficDeciders = []trafficDecider{
 	{"native", startNative},
 	{"engine", startEngine()},
 	// engine-audit pays for the audit record alone; engine-slog also
-	// writes it as a JSON log line (to io.Discard).
+	// writes it as a JSON log line (to io.Discard) on the deciding
+	// goroutine, engine-slog-queued on the sink's own goroutine.
 	{"engine-audit", startEngine(policy.WithAudit(policy.AuditFunc(func(context.Context, policy.DecisionRecord) {})))},
-	{"engine-slog", startEngine(policy.WithAudit(policy.NewSlogAudit(slog.New(slog.NewJSONHandler(io.Discard, nil)), policy.SlogAuditOptions{})))},
+	{"engine-slog", startSlogEngine(0)},
+	{"engine-slog-queued", startSlogEngine(4096)},
 	{"engine-uncached", startEngine(policy.WithDecisionCache(0))},
 	{"opa-prepared", startOPA},
 	{"cedar", startCedar},
@@ -96,6 +101,21 @@ func startEngine(opts ...policy.Option) func() (*trafficRun, error) {
 			decide: func(c *trafficCase) (membership.Decision, error) { return engine.Decide(ctx, c.facts) },
 			engine: engine,
 		}, nil
+	}
+}
+
+// startSlogEngine starts an engine auditing to a JSON slog sink with a
+// queue of the given length; the run's finish writes what waits, inside
+// the timed loop.
+func startSlogEngine(queue int) func() (*trafficRun, error) {
+	return func() (*trafficRun, error) {
+		sink := policy.NewSlogAudit(slog.New(slog.NewJSONHandler(io.Discard, nil)), policy.SlogAuditOptions{Queue: queue})
+		run, err := startEngine(policy.WithAudit(sink))()
+		if err != nil {
+			return nil, err
+		}
+		run.finish = func() { _ = sink.Close() }
+		return run, nil
 	}
 }
 
@@ -178,6 +198,9 @@ func benchTraffic(accounts int, d trafficDecider) func(*testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		s.replay(b, b.N, func(cases []trafficCase) { run.loop(b, cases) })
+		if run.finish != nil {
+			run.finish()
+		}
 		b.StopTimer()
 		if run.engine != nil {
 			b.ReportMetric(hitRatio(run.engine, b.N), "hit-ratio")

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/spaceauthz/spaceauthz/membership"
@@ -60,23 +61,52 @@ type SlogAuditOptions struct {
 	// DecisionRecord.InputDigest). It costs about as much as a small
 	// evaluation, so it is off by default.
 	InputDigest bool
+	// Queue, when positive, has records written by a goroutine of the
+	// sink's own, off the deciding goroutine, with up to Queue records
+	// waiting: a decision then pays for a send on a channel rather than
+	// for encoding its record. A full queue makes Audit wait, so no record
+	// is dropped. Close writes what waits. Zero writes each record on the
+	// deciding goroutine.
+	Queue int
+}
+
+// SlogAudit is the AuditSink NewSlogAudit returns. It is safe for
+// concurrent use.
+type SlogAudit struct {
+	logger *slog.Logger
+	opts   SlogAuditOptions
+
+	// mu guards closed against a send on the queue Close closes.
+	mu     sync.RWMutex
+	closed bool
+	queue  chan queuedRecord
+	done   chan struct{}
+}
+
+type queuedRecord struct {
+	ctx    context.Context
+	level  slog.Level
+	record DecisionRecord
 }
 
 // NewSlogAudit returns a sink that writes each decision as one structured
 // log record, message "decision", with the attributes operation, actor,
-// space, user, role (when an add asks for one), allow, violations (the
-// rules that fired, as rule=code), revision, duration, cached and, for a
-// failure, error.
-func NewSlogAudit(logger *slog.Logger, opts SlogAuditOptions) AuditSink {
-	return &slogAudit{logger: logger, opts: opts}
+// space, user (for an add or a remove), role (when an add asks for one),
+// allow, violations (the rules that fired, as rule=code), revision,
+// duration, cached, error (for a failure) and input_digest (when asked
+// for). With opts.Queue, call Close when done, so that no record is lost.
+func NewSlogAudit(logger *slog.Logger, opts SlogAuditOptions) *SlogAudit {
+	s := &SlogAudit{logger: logger, opts: opts}
+	if opts.Queue > 0 {
+		s.queue = make(chan queuedRecord, opts.Queue)
+		s.done = make(chan struct{})
+		go s.drain()
+	}
+	return s
 }
 
-type slogAudit struct {
-	logger *slog.Logger
-	opts   SlogAuditOptions
-}
-
-func (s *slogAudit) Audit(ctx context.Context, r DecisionRecord) {
+// Audit writes r, or queues it.
+func (s *SlogAudit) Audit(ctx context.Context, r DecisionRecord) {
 	level := s.opts.Level
 	if r.Err != nil {
 		level = slog.LevelError
@@ -84,6 +114,43 @@ func (s *slogAudit) Audit(ctx context.Context, r DecisionRecord) {
 	if !s.logger.Enabled(ctx, level) {
 		return
 	}
+	if s.queue != nil {
+		s.mu.RLock()
+		if !s.closed {
+			s.queue <- queuedRecord{ctx, level, r}
+			s.mu.RUnlock()
+			return
+		}
+		s.mu.RUnlock()
+	}
+	s.write(ctx, level, r)
+}
+
+// Close writes the records that wait and stops the sink's goroutine; a
+// record audited after Close is written on the deciding goroutine. It
+// returns nil, and does nothing for a sink without a queue.
+func (s *SlogAudit) Close() error {
+	if s.queue == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.queue)
+	}
+	s.mu.Unlock()
+	<-s.done
+	return nil
+}
+
+func (s *SlogAudit) drain() {
+	defer close(s.done)
+	for q := range s.queue {
+		s.write(q.ctx, q.level, q.record)
+	}
+}
+
+func (s *SlogAudit) write(ctx context.Context, level slog.Level, r DecisionRecord) {
 	attrs := make([]slog.Attr, 0, 13)
 	attrs = append(attrs,
 		slog.String("operation", r.Operation.String()),

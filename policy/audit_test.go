@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -124,5 +125,98 @@ func TestSlogAuditFailureAndLevel(t *testing.T) {
 	}
 	if rec["level"] != "ERROR" || rec["allow"] != false || !strings.Contains(rec["error"].(string), "context canceled") {
 		t.Errorf("failure record %v", rec)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the sink's goroutine and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) lines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Split(strings.TrimSpace(b.buf.String()), "\n")
+}
+
+// TestSlogAuditQueue: a queued sink loses no record, not even of decisions
+// made while it closes, and writes them all by the time Close returns.
+func TestSlogAuditQueue(t *testing.T) {
+	t.Parallel()
+	var out syncBuffer
+	sink := policy.NewSlogAudit(slog.New(slog.NewJSONHandler(&out, nil)), policy.SlogAuditOptions{Queue: 4})
+	e := newEngine(t, policy.WithAudit(sink))
+	const deciders, each = 4, 50
+	var wg sync.WaitGroup
+	for range deciders {
+		wg.Go(func() {
+			for range each {
+				if _, err := e.Decide(context.Background(), allowedFacts()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		if err := sink.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	wg.Wait()
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := out.lines()
+	if len(lines) != deciders*each {
+		t.Fatalf("%d records written, want %d", len(lines), deciders*each)
+	}
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["msg"] != "decision" || rec["allow"] != true {
+			t.Fatalf("record %q", line)
+		}
+	}
+}
+
+// gatedWriter holds every write until release is closed.
+type gatedWriter struct {
+	release chan struct{}
+	syncBuffer
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	<-g.release
+	return g.syncBuffer.Write(p)
+}
+
+// TestSlogAuditCloseWaits: Close returns only once every queued record is
+// written.
+func TestSlogAuditCloseWaits(t *testing.T) {
+	t.Parallel()
+	out := &gatedWriter{release: make(chan struct{})}
+	sink := policy.NewSlogAudit(slog.New(slog.NewJSONHandler(out, nil)), policy.SlogAuditOptions{Queue: 8})
+	e := newEngine(t, policy.WithAudit(sink))
+	for range 5 {
+		if _, err := e.Decide(context.Background(), allowedFacts()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := make(chan struct{})
+	go func() {
+		_ = sink.Close()
+		close(closed)
+	}()
+	close(out.release)
+	<-closed
+	if n := len(out.lines()); n != 5 {
+		t.Errorf("Close returned with %d of 5 records written", n)
 	}
 }

@@ -24,7 +24,7 @@ import (
 // ErrBundleSignature is wrapped by the error ReadBundle returns for a
 // bundle that a verification key was given for and that is not signed by
 // it, or whose files do not match their signed digests.
-var ErrBundleSignature = errors.New("policy: bundle signature does not verify")
+var ErrBundleSignature = errors.New("bundle signature does not verify")
 
 // Bundle is an OPA bundle read by ReadBundle: Rego v1 modules, data, and
 // Rego tests (files named *_test.rego), which WithBundle runs against the

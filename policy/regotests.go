@@ -15,7 +15,7 @@ import (
 
 // ErrPolicyTestFailed is wrapped (with ErrInvalidPolicy) by the error New
 // and Reload return when a Rego test of a bundle fails.
-var ErrPolicyTestFailed = errors.New("policy: Rego test failed")
+var ErrPolicyTestFailed = errors.New("a Rego test failed")
 
 // runTests runs the Rego tests against the policy (its parsed modules and
 // data) with OPA's tester, and fails naming the file, line and name of each
