@@ -355,14 +355,20 @@ func outcomeOf(resp *http.Response, raw []byte) (loadOutcome, error) {
 	return got, nil
 }
 
-// loadWorld is the demo fixture plus loadTargets users for each client,
-// members of the organization Research, whom nothing else in the fixture
-// names; targets lists them by client.
+// loadWorld is the demo fixture plus loadTargets users for each of
+// loadClients clients (see demoWithTargets).
 func loadWorld() (f *fixture.Fixture, targets [][]string) {
+	return demoWithTargets(loadClients, loadTargets)
+}
+
+// demoWithTargets is the demo fixture plus perClient users for each of
+// clients clients, members of the organization Research, whom nothing else
+// in the fixture names; targets lists them by client.
+func demoWithTargets(clients, perClient int) (f *fixture.Fixture, targets [][]string) {
 	f = fixture.Demo()
-	targets = make([][]string, loadClients)
-	for c := range loadClients {
-		for k := range loadTargets {
+	targets = make([][]string, clients)
+	for c := range clients {
+		for k := range perClient {
 			name := fmt.Sprintf("load-%d-%d", c, k)
 			id := membership.ID(base64.StdEncoding.EncodeToString([]byte("User:" + name)))
 			f.Users = append(f.Users, membership.User{ID: id, AccountID: accountOne, Name: name,

@@ -13,6 +13,8 @@
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-fixture FILE] [-log-format text|json]
 //	                         [-store memory|postgres://...] [-seed auto|always|never]
+//	                         [-policy DIR|FILE.tar.gz [-policy-pubkey FILE] [-policy-mode extend|replace]
+//	                          [-policy-watch]] [-audit=true|false]
 //
 // The fixture is written into the store at start only if the store holds
 // none of it (-seed auto, the default): a restart on PostgreSQL keeps the
@@ -32,6 +34,42 @@
 // remove reads no body at all. A known path with another method is 405 with
 // an Allow header, any other path 404. A client that stops sending its body
 // gets 408 once the server's read timeout passes.
+//
+// The policy is the library's default policy or, with -policy, the default
+// policy extended by an OPA bundle: a directory, or a .tar.gz as opa build
+// writes it, of Rego v1 modules in package spaceauthz that add violations,
+// their data, and Rego tests (*_test.rego). With -policy-mode replace the
+// bundle is the whole policy and must define data.spaceauthz.decision.
+// With -policy-pubkey the bundle must be signed (.signatures.json, as opa
+// sign writes it) by the private half of that PEM public key, RSA or ECDSA;
+// the key is read once, at start. The bundle's Rego tests run against the
+// whole policy before it is used. A bundle that cannot be read, is not
+// signed by the key, does not compile or fails a test stops the server at
+// start, with an error that names the file (and the line, where there is
+// one). The log's "policy loaded" record names the revision in force: the
+// bundle manifest's revision, or a digest of the policy. The directory
+// examples/archived-spaces is such a bundle: it refuses new members in the
+// spaces it lists.
+//
+// SIGHUP reads the bundle again and puts it in force; with -policy-watch, so
+// does any change to the bundle on disk, once the bundle has stayed
+// unchanged for a quarter of a second, so that one save is one reload. The
+// watcher watches the bundle's directory tree and the directory that holds
+// it, so a bundle replaced whole (a tarball renamed into place, a directory
+// swapped for another) is reloaded too: write a tarball under another name
+// and rename it, so that no reload reads half of it. Each reload is logged:
+// "policy reloaded" with old_revision and new_revision, or "policy reload
+// refused" with the error and kept_revision. A refused reload fails closed:
+// a bundle that would be refused at start is refused, and the policy in
+// force stays, whole. A request is decided by the old policy or the new one,
+// never a mix, and none is dropped. Without -policy, SIGHUP only logs that
+// there is no bundle to reload.
+//
+// Every decision of the policy is logged as one record with message
+// "decision" (operation, actor, space, user, role, allow, the violations
+// as rule=code, the policy's revision, duration, cached), just before the
+// record of its request: an audit trail that says which policy decided.
+// -audit=false leaves these records out.
 //
 // The server logs one structured line per request (method, route, status,
 // duration, the actor and the error_code of a failure; never an API key),

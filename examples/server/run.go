@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spaceauthz/spaceauthz/membership"
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
-	"github.com/spaceauthz/spaceauthz/policy"
 )
 
 // Timeouts of the server. A request's own work is bounded by requestTimeout
@@ -37,10 +40,23 @@ const (
 // flag package has printed why.
 var errUsage = errors.New("usage error")
 
-// run is the whole program but for signal handling: it parses args, builds
-// the service and serves until ctx is done, then shuts down gracefully. Logs
-// go to logOut.
+// run is the whole program but for SIGINT and SIGTERM, which main turns
+// into ctx being done: it parses args, builds the service and serves until
+// ctx is done, then shuts down gracefully. SIGHUP reloads the policy bundle
+// meanwhile. Logs go to logOut.
 func run(ctx context.Context, args []string, logOut io.Writer) error {
+	// Caught here rather than in main, so that the tests run the same code.
+	// Caught even without -policy, where a reload only says that there is
+	// nothing to reload: SIGHUP's default action would end the server.
+	hangups := make(chan os.Signal, 1)
+	signal.Notify(hangups, syscall.SIGHUP)
+	defer signal.Stop(hangups)
+	return runWithHangups(ctx, args, logOut, hangups)
+}
+
+// runWithHangups is run, with the reload requests that SIGHUP sends
+// arriving on hangups: a test sends them without a signal.
+func runWithHangups(ctx context.Context, args []string, logOut io.Writer, hangups <-chan os.Signal) error {
 	flags := flag.NewFlagSet("server", flag.ContinueOnError)
 	flags.SetOutput(logOut)
 	addr := flags.String("addr", "127.0.0.1:8080", "`address` to listen on (host:port; port 0 picks a free one)")
@@ -52,6 +68,14 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		"the fixture's users, spaces and roles, so that a restart keeps what the API changed; a store that holds\n"+
 		"some but not all of them is refused), always (an upsert: memberships the fixture lists take its roles\n"+
 		"again), or never")
+	bundlePath := flags.String("policy", "", "OPA policy bundle `path`, a directory or a .tar.gz, whose Rego tests must pass;\n"+
+		"SIGHUP reads it again (default: the default policy alone)")
+	publicKeyPath := flags.String("policy-pubkey", "", "PEM public key `file` (RSA or ECDSA) that the -policy bundle's signature must verify with")
+	mode := policyExtend
+	flags.Var(&mode, "policy-mode", "`how` the -policy bundle makes the policy: extend (added to the default policy) or\n"+
+		"replace (the whole policy; it must define data.spaceauthz.decision)")
+	watch := flags.Bool("policy-watch", false, "reload the -policy bundle when it changes on disk, as SIGHUP does")
+	audit := flags.Bool("audit", true, "log every decision of the policy as a record with message \"decision\" (-audit=false: none)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -69,20 +93,35 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 		flags.Usage()
 		return errUsage
 	}
+	if err := checkPolicyFlags(*bundlePath, *publicKeyPath, mode, *watch); err != nil {
+		fmt.Fprintln(logOut, err)
+		flags.Usage()
+		return errUsage
+	}
 
-	f, source, err := loadFixture(*fixturePath)
+	f, fixtureSource, err := loadFixture(*fixturePath)
 	if err != nil {
 		return err
 	}
+	source, err := newPolicySource(*bundlePath, *publicKeyPath, mode)
+	if err != nil {
+		return err
+	}
+	// The policy comes before the store: a bundle that is refused must
+	// stop the server before it seeds a database.
+	engine, err := newEngine(source, *audit, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("policy loaded", append(source.logAttrs(),
+		slog.String("revision", engine.Revision()),
+		slog.Bool("watch", *watch),
+		slog.Bool("audit", *audit))...)
 	store, closeStore, err := openStore(ctx, *storeFlag, seed, f, logger)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	engine, err := policy.New()
-	if err != nil {
-		return fmt.Errorf("policy: %w", err)
-	}
 	svc, err := membership.NewService(store, engine)
 	if err != nil {
 		return err
@@ -90,6 +129,22 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	auth, err := newAPIKeyAuthenticator(f.APIKeys)
 	if err != nil {
 		return err
+	}
+
+	// Reloads stop with the server, and run returns only after the last
+	// one has finished and logged.
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	var reloads sync.WaitGroup
+	defer reloads.Wait()
+	defer stopReloads()
+	reloader := &policyReloader{engine: engine, source: source, logger: logger}
+	reloads.Go(func() { reloadOnHangup(reloadCtx, hangups, reloader) })
+	if *watch {
+		waitWatch, err := watchBundle(reloadCtx, source.bundlePath, watchQuietPeriod, func() { reloader.Reload("file change") }, logger)
+		if err != nil {
+			return err
+		}
+		reloads.Go(waitWatch)
 	}
 
 	var lc net.ListenConfig
@@ -100,7 +155,8 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 	logger.Info("listening",
 		slog.String("addr", ln.Addr().String()),
 		slog.String("url", "http://"+ln.Addr().String()),
-		slog.String("fixture", source),
+		slog.Int("pid", os.Getpid()), // where to send SIGHUP; go run's own pid is another
+		slog.String("fixture", fixtureSource),
 		slog.Int("users", len(f.Users)),
 		slog.Int("spaces", len(f.Spaces)),
 		slog.Int("api_keys", len(f.APIKeys)))

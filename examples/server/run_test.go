@@ -10,7 +10,10 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,11 +30,36 @@ type running struct {
 	records <-chan map[string]any // the log records after "listening"
 	done    <-chan error          // what run returned
 	stop    context.CancelFunc    // what SIGINT does
+	// hangups stands for SIGHUP; nil when the run catches the real
+	// signal (startRunCatchingSIGHUP).
+	hangups chan<- os.Signal
 }
 
 // startRun runs the program with args plus JSON logs, and waits until it
-// listens.
+// listens. The run takes its reload requests from r.hangup rather than from
+// the process's SIGHUP, so that runs of parallel tests stay apart.
 func startRun(t *testing.T, args ...string) *running {
+	t.Helper()
+	hangups := make(chan os.Signal, 1)
+	r := startProgram(t, func(ctx context.Context, args []string, logOut io.Writer) error {
+		return runWithHangups(ctx, args, logOut, hangups)
+	}, args)
+	r.hangups = hangups
+	return r
+}
+
+// startRunCatchingSIGHUP is startRun for run itself, which catches the
+// process's SIGHUP. Only a test that is not parallel may send the signal:
+// SIGHUP reaches every run in the process, and once none is running it
+// ends the test binary.
+func startRunCatchingSIGHUP(t *testing.T, args ...string) *running {
+	t.Helper()
+	return startProgram(t, run, args)
+}
+
+// startProgram runs program (run, or a variant of it) with args plus JSON
+// logs, and waits until it listens.
+func startProgram(t *testing.T, program func(context.Context, []string, io.Writer) error, args []string) *running {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
@@ -50,7 +78,7 @@ func startRun(t *testing.T, args ...string) *running {
 	}()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, append(args, "-log-format", "json"), pw)
+		err := program(ctx, append(args, "-log-format", "json"), pw)
 		pw.Close()
 		done <- err
 	}()
@@ -68,6 +96,35 @@ func startRun(t *testing.T, args ...string) *running {
 			started = append(started, rec)
 		case <-time.After(time.Minute):
 			t.Fatal("run did not log a listening address")
+		}
+	}
+}
+
+// hangup asks the run to reload its policy, as SIGHUP does.
+func (r *running) hangup(t *testing.T) {
+	t.Helper()
+	if r.hangups == nil {
+		t.Fatal("this run catches the real SIGHUP")
+	}
+	r.hangups <- syscall.SIGHUP
+}
+
+// nextRecord reads the log until a record whose message is one of msgs, and
+// returns it; it fails after a minute without one.
+func (r *running) nextRecord(t *testing.T, msgs ...string) map[string]any {
+	t.Helper()
+	deadline := time.After(time.Minute)
+	for {
+		select {
+		case rec, ok := <-r.records:
+			if !ok {
+				t.Fatalf("the log ended without a record %q", msgs)
+			}
+			if msg, _ := rec["msg"].(string); slices.Contains(msgs, msg) {
+				return rec
+			}
+		case <-deadline:
+			t.Fatalf("no log record %q within a minute", msgs)
 		}
 	}
 }
@@ -205,8 +262,48 @@ func TestRunServesTheDemoAndStops(t *testing.T) {
 		t.Fatalf("run after a stop: %v", err)
 	}
 	msgs := strings.Join(r.messages(), ",")
-	if want := "request,request,shutting down,stopped"; msgs != want {
+	if want := "decision,request,decision,request,shutting down,stopped"; msgs != want {
 		t.Errorf("log messages after listening: %s, want %s", msgs, want)
+	}
+}
+
+// TestRunAuditsEveryDecision checks the audit records: with the default
+// -audit, each decision is a "decision" record naming the request, the
+// answer, the rules that fired and the revision the "policy loaded" record
+// named; with -audit=false there is none, and the requests are logged as
+// ever.
+func TestRunAuditsEveryDecision(t *testing.T) {
+	t.Parallel()
+	r := startRun(t, "-addr", "127.0.0.1:0")
+	revision := r.startRecord(t, "policy loaded")["revision"]
+	if s, _ := revision.(string); !strings.HasPrefix(s, "sha256:") {
+		t.Errorf("the default policy's revision is %v, want a sha256: digest", revision)
+	}
+	r.post(t, keyMember, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "ADMIN"))
+	got := r.nextRecord(t, "decision")
+	want := map[string]any{"level": "INFO", "operation": "add", "actor": userBarbara, "space": spaceLLMEvals,
+		"user": userGrace, "role": "PREDEFINED/ADMIN", "allow": false, "revision": revision, "cached": false}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("decision record %s = %v, want %v; the record: %v", k, got[k], v, got)
+		}
+	}
+	if v := anyStrings(got["violations"]); !slices.Contains(v, "space_admin=forbidden") {
+		t.Errorf("decision record violations %v, want space_admin=forbidden among them", v)
+	}
+	r.stopAndDrain(t)
+
+	r = startRun(t, "-addr", "127.0.0.1:0", "-audit=false")
+	if r.startRecord(t, "policy loaded")["audit"] != false {
+		t.Error("policy loaded does not say audit=false")
+	}
+	r.post(t, keyAdmin, usersPath(spaceLLMEvals), predefinedBody(userGrace, "PREDEFINED", "MEMBER"))
+	r.stop()
+	if err := <-r.done; err != nil {
+		t.Fatalf("run after a stop: %v", err)
+	}
+	if msgs, want := strings.Join(r.messages(), ","), "request,shutting down,stopped"; msgs != want {
+		t.Errorf("log messages with -audit=false: %s, want %s", msgs, want)
 	}
 }
 
@@ -324,6 +421,11 @@ func TestRunRefuses(t *testing.T) {
 		{"missing fixture", []string{"-fixture", "testdata/no_such_file.json"}, func(err error) bool { return errors.Is(err, fs.ErrNotExist) }},
 		{"invalid fixture", []string{"-fixture", "testdata/invalid_fixture.json"}, func(err error) bool { return errors.As(err, &fixtureErr) }},
 		{"bad address", []string{"-addr", "127.0.0.1:99999"}, func(err error) bool { return err != nil && !errors.Is(err, errUsage) }},
+		{"policy mode", []string{"-policy-mode", "merge"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"public key without a bundle", []string{"-policy-pubkey", "key.pem"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"replace without a bundle", []string{"-policy-mode", "replace"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"watch without a bundle", []string{"-policy-watch"}, func(err error) bool { return errors.Is(err, errUsage) }},
+		{"missing public key", []string{"-policy", exampleBundle, "-policy-pubkey", "testdata/no_such_key.pem"}, func(err error) bool { return errors.Is(err, fs.ErrNotExist) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -342,8 +444,10 @@ func TestRunRefuses(t *testing.T) {
 		if err := run(t.Context(), []string{"-h"}, &out); err != nil {
 			t.Errorf("run(-h) = %v, want nil", err)
 		}
-		if !strings.Contains(out.String(), "-fixture") {
-			t.Errorf("usage does not list -fixture:\n%s", out.String())
+		for _, flag := range []string{"-fixture", "-policy", "-policy-pubkey", "-policy-mode", "-policy-watch", "-audit"} {
+			if !strings.Contains(out.String(), flag+" ") && !strings.Contains(out.String(), flag+"\n") {
+				t.Errorf("usage does not list %s:\n%s", flag, out.String())
+			}
 		}
 	})
 }

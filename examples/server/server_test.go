@@ -114,6 +114,16 @@ func newTestHandler(t testing.TB, f *fixture.Fixture) (h http.Handler, store see
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs = new(syncBuffer)
+	logger = slog.New(slog.NewJSONHandler(logs, nil))
+	h, store = newHandlerWithEngine(t, f, engine, logger)
+	return h, store, logs, logger
+}
+
+// newHandlerWithEngine returns the server's handler on a memory store of
+// its own seeded from f, deciding with engine and logging through logger.
+func newHandlerWithEngine(t testing.TB, f *fixture.Fixture, engine *policy.Engine, logger *slog.Logger) (http.Handler, seededStore) {
+	t.Helper()
 	store, closeStore, err := openStore(context.Background(), "memory", seedAuto, f, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -127,9 +137,7 @@ func newTestHandler(t testing.TB, f *fixture.Fixture) (h http.Handler, store see
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs = new(syncBuffer)
-	logger = slog.New(slog.NewJSONHandler(logs, nil))
-	return newHandler(svc, auth, logger, requestTimeout), store, logs, logger
+	return newHandler(svc, auth, logger, requestTimeout), store
 }
 
 // startHTTPServer serves h on loopback the way run does, through
@@ -185,6 +193,16 @@ type call struct {
 // do sends c and returns the response, with its body read.
 func (s *testServer) do(t testing.TB, c call) (*http.Response, []byte) {
 	t.Helper()
+	resp, b, err := s.try(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// try sends c and returns the response, with its body read, or why there
+// is none. Unlike do, it may be called from any goroutine.
+func (s *testServer) try(ctx context.Context, c call) (*http.Response, []byte, error) {
 	if c.method == "" {
 		c.method = http.MethodPost
 	}
@@ -195,9 +213,9 @@ func (s *testServer) do(t testing.TB, c call) (*http.Response, []byte) {
 	if c.chunked {
 		body = io.MultiReader(body) // hides the length
 	}
-	req, err := http.NewRequestWithContext(t.Context(), c.method, s.URL+c.path, body)
+	req, err := http.NewRequestWithContext(ctx, c.method, s.URL+c.path, body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	if c.method == http.MethodPost || c.body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -214,14 +232,14 @@ func (s *testServer) do(t testing.TB, c call) (*http.Response, []byte) {
 	}
 	resp, err := s.Client().Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	return resp, b
+	return resp, b, nil
 }
 
 // memberships returns every membership of every space of the fixture, read
