@@ -1,15 +1,8 @@
 package policy_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,6 +11,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 
+	"github.com/spaceauthz/spaceauthz/internal/bundletest"
 	"github.com/spaceauthz/spaceauthz/membership"
 	"github.com/spaceauthz/spaceauthz/policy"
 )
@@ -209,52 +203,10 @@ func TestReadBundleRefusesWhatIsNoBundle(t *testing.T) {
 	}
 }
 
-// signingKey is a private key for signing bundles and its public key, both
-// PEM-encoded.
-type signingKey struct {
-	private, public []byte
-	alg             string
-}
-
-func rsaKey(t *testing.T) signingKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return encodeKey(t, k, &k.PublicKey, "RS256")
-}
-
-func ecdsaKey(t *testing.T) signingKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return encodeKey(t, k, &k.PublicKey, "ES256")
-}
-
-func encodeKey(t *testing.T, private, public any, alg string) signingKey {
-	t.Helper()
-	priv, err := x509.MarshalPKCS8PrivateKey(private)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := x509.MarshalPKIXPublicKey(public)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signingKey{
-		private: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: priv}),
-		public:  pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
-		alg:     alg,
-	}
-}
-
 // signedTarball writes the archived-spaces bundle as a .tar.gz signed with
 // key (unsigned when key is nil); tamper, if set, changes the bundle after
 // it is signed.
-func signedTarball(t *testing.T, key *signingKey, tamper func(*bundle.Bundle)) string {
+func signedTarball(t *testing.T, key *bundletest.Key, tamper func(*bundle.Bundle)) string {
 	t.Helper()
 	b := bundle.Bundle{
 		Manifest: bundle.Manifest{Revision: "signed-1"},
@@ -265,20 +217,8 @@ func signedTarball(t *testing.T, key *signingKey, tamper func(*bundle.Bundle)) s
 		},
 	}
 	b.Manifest.Init()
-	if key != nil {
-		if err := b.GenerateSignature(bundle.NewSigningConfig(string(key.private), key.alg, ""), "spaceauthz", false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if tamper != nil {
-		tamper(&b)
-	}
-	var buf bytes.Buffer
-	if err := bundle.NewWriter(&buf).Write(b); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "bundle.tar.gz")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, bundletest.Tarball(t, b, key, tamper), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -286,11 +226,11 @@ func signedTarball(t *testing.T, key *signingKey, tamper func(*bundle.Bundle)) s
 
 func TestSignedBundle(t *testing.T) {
 	t.Parallel()
-	rsaSigner, ecdsaSigner, stranger := rsaKey(t), ecdsaKey(t), rsaKey(t)
-	for _, key := range []signingKey{rsaSigner, ecdsaSigner} {
-		t.Run(key.alg, func(t *testing.T) {
+	rsaSigner, ecdsaSigner, stranger := bundletest.RSAKey(t), bundletest.ECDSAKey(t), bundletest.RSAKey(t)
+	for _, key := range []bundletest.Key{rsaSigner, ecdsaSigner} {
+		t.Run(key.Alg, func(t *testing.T) {
 			t.Parallel()
-			b := readBundle(t, signedTarball(t, &key, nil), policy.WithVerificationKey(key.public))
+			b := readBundle(t, signedTarball(t, &key, nil), policy.WithVerificationKey(key.PublicPEM))
 			e := newEngine(t, policy.WithBundle(b))
 			if e.Revision() != "signed-1" {
 				t.Errorf("revision %q, want signed-1", e.Revision())
@@ -315,7 +255,7 @@ func TestSignedBundle(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := policy.ReadBundle(tc.path, policy.WithVerificationKey(rsaSigner.public))
+			_, err := policy.ReadBundle(tc.path, policy.WithVerificationKey(rsaSigner.PublicPEM))
 			if !errors.Is(err, policy.ErrBundleSignature) || !errors.Is(err, policy.ErrInvalidPolicy) {
 				t.Errorf("ReadBundle = %v, want ErrBundleSignature", err)
 			}

@@ -2,10 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -18,6 +14,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 
+	"github.com/spaceauthz/spaceauthz/internal/bundletest"
 	"github.com/spaceauthz/spaceauthz/policy"
 )
 
@@ -103,8 +100,7 @@ func editFile(t *testing.T, path, old, new string) {
 // signingKey is an RSA key pair for signed bundles, and the public key as a
 // PEM file for -policy-pubkey.
 type signingKey struct {
-	private       *rsa.PrivateKey
-	privatePEM    string
+	bundletest.Key
 	publicKeyFile string
 }
 
@@ -112,27 +108,12 @@ type signingKey struct {
 // file.
 func newSigningKey(t *testing.T) signingKey {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	private, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	public, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := bundletest.RSAKey(t)
 	file := filepath.Join(t.TempDir(), "bundle-signing.pem")
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: public}), 0o644); err != nil {
+	if err := os.WriteFile(file, key.PublicPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return signingKey{
-		private:       key,
-		privatePEM:    string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: private})),
-		publicKeyFile: file,
-	}
+	return signingKey{Key: key, publicKeyFile: file}
 }
 
 // writeSignedBundle writes the example bundle's modules, with the given
@@ -167,17 +148,7 @@ func writeSignedBundle(t *testing.T, path string, key signingKey, revision strin
 		}
 		b.Modules = append(b.Modules, bundle.ModuleFile{URL: "/" + name, Path: "/" + name, Raw: src, Parsed: parsed})
 	}
-	if err := b.GenerateSignature(bundle.NewSigningConfig(key.privatePEM, "RS256", ""), "", false); err != nil {
-		t.Fatal(err)
-	}
-	if tamper != nil {
-		tamper(&b)
-	}
-	var buf bytes.Buffer
-	if err := bundle.NewWriter(&buf).Write(b); err != nil {
-		t.Fatal(err)
-	}
-	replaceFile(t, path, buf.Bytes())
+	replaceFile(t, path, bundletest.Tarball(t, b, &key.Key, tamper))
 }
 
 func stringsToAny(ss []string) []any {
