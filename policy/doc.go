@@ -76,7 +76,11 @@
 // parts.go) is also remembered rule by rule: each violation rule's
 // violations under a key of what that rule observes, so that a request
 // whose whole key is new is still answered from memory when every rule has
-// seen its part before. A miss costs one evaluation.
+// seen its part before. A violation rule whose body starts with a gate (a
+// rule of the package without arguments, as the default policy's adding)
+// is remembered in two halves, the gate under what the gate reads and the
+// rest under what the rest reads, so that the gate's inputs do not
+// multiply the rule's keys. A miss costs one evaluation.
 //
 // Since the policy and its data never change in a loaded policy, a
 // remembered decision stays right; Reload starts a fresh cache. A policy

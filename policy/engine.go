@@ -53,13 +53,17 @@ type prepared struct {
 	query    rego.PreparedEvalQuery
 	// cache is nil when decisions cannot be remembered. Whole decisions are
 	// remembered under key 0 followed by whole's key; the violations of
-	// violation rule i under key i+1 followed by parts[i]'s key.
+	// violation rule i under key i+1 followed by parts[i]'s key; the value
+	// of gate g under key len(parts)+g+1 followed by gates[g]'s key (a gate
+	// is remembered as Allow).
 	cache *decisionCache
 	whole keySpec
 	// parts, when the policy has the standard shape (see parts.go), are
-	// the key specs of its violation rules, and partsQuery evaluates them
-	// all at once.
+	// the key specs of its violation rules (of the rest of the rule, for a
+	// rule with a gate), and partsQuery evaluates them all at once.
 	parts      []keySpec
+	gateOf     []int
+	gates      []keySpec
 	partsQuery *rego.PreparedEvalQuery
 	// evaluated counts the decisions that evaluated Rego.
 	evaluated atomic.Uint64
@@ -151,12 +155,13 @@ func prepare(src sources, cacheSize int) (*prepared, error) {
 	if err := compileOnly(parsed); err != nil {
 		return nil, err
 	}
-	nparts, split := 0, false
 	if err := runTests(parsed, src.tests, data); err != nil {
 		return nil, err
 	}
+	var sp split
+	isSplit := false
 	if cacheSize > 0 {
-		nparts, split = splitViolations(parsed, data)
+		sp, isSplit = splitViolations(parsed, data)
 	}
 	compiler := ast.NewCompiler().WithStrict(false)
 	if compiler.Compile(parsed); compiler.Failed() {
@@ -178,7 +183,7 @@ func prepare(src sources, cacheSize int) (*prepared, error) {
 	ids := classifyIDs(compiler, rs.rules)
 	p.cache = newDecisionCache(cacheSize)
 	p.whole = keySpecOf(ids.nodes(rs.rules), rs.paths, ids.classed)
-	if !split {
+	if !isSplit {
 		return p, nil
 	}
 	pq, err := prepareQuery(compiler, store, "data.spaceauthz."+partsRule, partsFromTerm)
@@ -186,12 +191,23 @@ func prepare(src sources, cacheSize int) (*prepared, error) {
 		return nil, err
 	}
 	p.partsQuery = &pq
-	for i := range nparts {
-		// Each rule is analysed with what it refers to and nothing else,
-		// so that its key holds only what it can observe.
-		part := readsOf(compiler, compiler.GetRulesExact(ast.MustParseRef("data.spaceauthz."+partName(i))))
+	// Each rule is analysed with what it refers to and nothing else, so
+	// that its key holds only what it can observe.
+	specOf := func(rule string) keySpec {
+		part := readsOf(compiler, compiler.GetRulesExact(ast.MustParseRef("data.spaceauthz."+rule)))
 		partIDs := classifyIDs(compiler, part.rules)
-		p.parts = append(p.parts, keySpecOf(partIDs.nodes(part.rules), part.paths, partIDs.classed))
+		return keySpecOf(partIDs.nodes(part.rules), part.paths, partIDs.classed)
+	}
+	p.gateOf = sp.gateOf
+	for i := range sp.n {
+		rule := partName(i)
+		if sp.gateOf[i] >= 0 {
+			rule = restName(i)
+		}
+		p.parts = append(p.parts, specOf(rule))
+	}
+	for g := range sp.gates {
+		p.gates = append(p.gates, specOf(gateName(g)))
 	}
 	return p, nil
 }
@@ -296,6 +312,17 @@ func (p *prepared) decideByParts(ctx context.Context, facts *membership.Facts, b
 	}
 	var found []membership.Violation
 	for i := range p.parts {
+		if g := p.gateOf[i]; g >= 0 {
+			key := p.gateKey(g, (*buf)[:0], facts)
+			*buf = key
+			gate, ok := p.cache.get(key)
+			if !ok {
+				return p.evaluateParts(ctx, facts, buf)
+			}
+			if !gate.Allow {
+				continue
+			}
+		}
 		key := p.partKey(i, (*buf)[:0], facts)
 		*buf = key
 		part, ok := p.cache.get(key)
@@ -312,20 +339,38 @@ func (p *prepared) partKey(i int, b []byte, facts *membership.Facts) []byte {
 	return p.parts[i].write(b, facts)
 }
 
+func (p *prepared) gateKey(g int, b []byte, facts *membership.Facts) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p.parts)+g)+1)
+	return p.gates[g].write(b, facts)
+}
+
 // evaluateParts evaluates every violation rule at once and remembers the
 // violations of each.
 func (p *prepared) evaluateParts(ctx context.Context, facts *membership.Facts, buf *[]byte) (membership.Decision, bool, error) {
 	p.evaluated.Add(1)
 	rs, err := p.partsQuery.Eval(ctx, rego.EvalParsedInput(inputValue(facts)))
-	parts, err := resultValue[[][]membership.Violation](rs, err)
+	res, err := resultValue[partsResult](rs, err)
 	if err != nil {
 		return membership.Decision{}, false, err
 	}
-	if len(parts) != len(p.parts) {
-		return membership.Decision{}, false, fmt.Errorf("%w: %d rule results for %d rules", ErrMalformedDecision, len(parts), len(p.parts))
+	if len(res.parts) != len(p.parts) || len(res.gates) != len(p.gates) {
+		return membership.Decision{}, false, fmt.Errorf("%w: %d rule results for %d rules, %d gates for %d", ErrMalformedDecision, len(res.parts), len(p.parts), len(res.gates), len(p.gates))
+	}
+	for g, open := range res.gates {
+		key := p.gateKey(g, (*buf)[:0], facts)
+		*buf = key
+		p.cache.put(key, membership.Decision{Allow: open})
 	}
 	var found []membership.Violation
-	for i, part := range parts {
+	for i, part := range res.parts {
+		if g := p.gateOf[i]; g >= 0 && !res.gates[g] {
+			// The rule stopped at its gate: what the rest of it would
+			// say is not known, and it said nothing.
+			if len(part) > 0 {
+				return membership.Decision{}, false, fmt.Errorf("%w: a rule whose gate is closed has violations", ErrMalformedDecision)
+			}
+			continue
+		}
 		key := p.partKey(i, (*buf)[:0], facts)
 		*buf = key
 		p.cache.put(key, membership.Decision{Allow: len(part) == 0, Violations: part})

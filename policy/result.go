@@ -21,22 +21,41 @@ func decisionFromTerm(t *ast.Term, _ *rego.EvalContext) (any, error) {
 	return d, nil
 }
 
-// partsFromTerm reads the violations of each rule of a policy in the
-// standard shape: an array with one set of violations per rule.
+// partsResult is what the parts rule of a policy in the standard shape
+// returns: the violations of each violation rule, and the value of each
+// gate.
+type partsResult struct {
+	parts [][]membership.Violation
+	gates []bool
+}
+
+// partsFromTerm reads a partsResult from [[<violations>, ...], [<gate>, ...]].
 func partsFromTerm(t *ast.Term, _ *rego.EvalContext) (any, error) {
 	arr, ok := t.Value.(*ast.Array)
-	if !ok {
-		return fmt.Errorf("%w: rule results are not an array", ErrMalformedDecision), nil
+	if !ok || arr.Len() != 2 {
+		return fmt.Errorf("%w: rule results are not a pair", ErrMalformedDecision), nil
 	}
-	parts := make([][]membership.Violation, arr.Len())
-	for i := range parts {
-		vs, err := parseViolations(arr.Elem(i))
+	parts, ok := arr.Elem(0).Value.(*ast.Array)
+	gates, ok2 := arr.Elem(1).Value.(*ast.Array)
+	if !ok || !ok2 {
+		return fmt.Errorf("%w: rule results are not arrays", ErrMalformedDecision), nil
+	}
+	res := partsResult{parts: make([][]membership.Violation, parts.Len()), gates: make([]bool, gates.Len())}
+	for i := range res.parts {
+		vs, err := parseViolations(parts.Elem(i))
 		if err != nil {
 			return err, nil
 		}
-		parts[i] = vs
+		res.parts[i] = vs
 	}
-	return parts, nil
+	for g := range res.gates {
+		open, ok := gates.Elem(g).Value.(ast.Boolean)
+		if !ok {
+			return fmt.Errorf("%w: a gate is not a boolean", ErrMalformedDecision), nil
+		}
+		res.gates[g] = bool(open)
+	}
+	return res, nil
 }
 
 func parseDecision(v ast.Value) (membership.Decision, error) {
