@@ -68,6 +68,17 @@ violations contains {"code": "private_member", "rule": "gated"} if {
 	input.target.role == "MEMBER"
 }
 `},
+	// An import that takes the name of a rule of the package: the rule's
+	// first literal is the imported document, not a gate.
+	{name: "import named like a gate", cached: true, data: map[string]any{"flags": map[string]any{"on": true}}, module: `package spaceauthz
+
+import data.flags.on as adding
+
+violations contains {"code": "flagged", "rule": "imported"} if {
+	adding
+	input.target.role == "MEMBER"
+}
+`},
 	// Each of these looks at an id's value, so that id's raw value must
 	// stay in the key: renaming it may change the decision.
 	{name: "id compared with a literal in a gate", cached: true, rawPaths: []string{"space.id"}, module: `package spaceauthz

@@ -311,15 +311,29 @@ func (p *prepared) decideByParts(ctx context.Context, facts *membership.Facts, b
 		return d, false, err
 	}
 	var found []membership.Violation
+	// Several rules share a gate: each gate is looked up once.
+	var stack [8]gateState
+	var gates []gateState
+	if len(p.gates) <= len(stack) {
+		gates = stack[:len(p.gates)]
+	} else {
+		gates = make([]gateState, len(p.gates))
+	}
 	for i := range p.parts {
 		if g := p.gateOf[i]; g >= 0 {
-			key := p.gateKey(g, (*buf)[:0], facts)
-			*buf = key
-			gate, ok := p.cache.get(key)
-			if !ok {
-				return p.evaluateParts(ctx, facts, buf)
+			if gates[g] == gateUnknown {
+				key := p.gateKey(g, (*buf)[:0], facts)
+				*buf = key
+				gate, ok := p.cache.get(key)
+				if !ok {
+					return p.evaluateParts(ctx, facts, buf)
+				}
+				gates[g] = gateClosed
+				if gate.Allow {
+					gates[g] = gateOpen
+				}
 			}
-			if !gate.Allow {
+			if gates[g] == gateClosed {
 				continue
 			}
 		}
@@ -333,6 +347,15 @@ func (p *prepared) decideByParts(ctx context.Context, facts *membership.Facts, b
 	}
 	return membership.Decision{Allow: len(found) == 0, Violations: found}, true, nil
 }
+
+// gateState is what one decision has learnt of a gate so far.
+type gateState uint8
+
+const (
+	gateUnknown gateState = iota
+	gateOpen
+	gateClosed
+)
 
 func (p *prepared) partKey(i int, b []byte, facts *membership.Facts) []byte {
 	b = binary.AppendUvarint(b, uint64(i)+1)

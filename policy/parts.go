@@ -145,7 +145,7 @@ func splitViolations(parsed map[string]*ast.Module, data map[string]any) (sp spl
 		refs[i] = string(name)
 		sp.gateOf[i] = -1
 		gate, ok := gateOf(v.rule.Body)
-		if !ok || !plain[gate] || taking[gate] {
+		if !ok || !plain[gate] || taking[gate] || imports(v.module, gate) {
 			continue
 		}
 		g, seen := gateIndex[gate]
@@ -170,7 +170,7 @@ func splitViolations(parsed map[string]*ast.Module, data map[string]any) (sp spl
 	gates := make([]string, len(sp.gates))
 	for g, gate := range sp.gates {
 		gates[g] = gateName(g)
-		fmt.Fprintf(&src, "default %s := false\n%s := true if %s\n", gateName(g), gateName(g), gate)
+		fmt.Fprintf(&src, "default %s := false\n%s := true if data.spaceauthz.%s\n", gateName(g), gateName(g), gate)
 	}
 	fmt.Fprintf(&src, "%s := [[%s], [%s]]\n", partsRule, strings.Join(refs, ", "), strings.Join(gates, ", "))
 	for _, r := range ast.MustParseModuleWithOpts(src.String(), ast.ParserOptions{RegoVersion: ast.RegoV1}).Rules {
@@ -181,6 +181,18 @@ func splitViolations(parsed map[string]*ast.Module, data map[string]any) (sp spl
 		r.Module.Rules = append(r.Module.Rules, r)
 	}
 	return sp, true
+}
+
+// imports reports whether m imports a document under the name v, which
+// would then stand for that document in m's rules rather than for the rule
+// of the package that the gate copies name.
+func imports(m *ast.Module, v ast.Var) bool {
+	for _, imp := range m.Imports {
+		if imp.Name() == v {
+			return true
+		}
+	}
+	return false
 }
 
 // gateOf returns the gate a rule body starts with: a bare reference to a
