@@ -97,9 +97,10 @@ func TestCedarPolicyNamesEveryRule(t *testing.T) {
 	for _, v := range cp.violations {
 		rules[v] = true
 	}
-	// One forbid per violation of decision.rego (role_exists has two).
-	if len(rules) != 13 || len(cp.violations) != 14 {
-		t.Errorf("the Cedar policy has %d forbids for %d violations, want 14 for 13: %v", len(cp.violations), len(rules), rules)
+	// One forbid per violation of decision.rego and per level at which it
+	// applies (role_exists has two at each).
+	if len(rules) != 15 || len(cp.violations) != 22 {
+		t.Errorf("the Cedar policy has %d forbids for %d violations, want 22 for 15: %v", len(cp.violations), len(rules), rules)
 	}
 	d, err := cp.decide(cedarRequest(nativetest.Allowed()))
 	if err != nil || !d.Allow {

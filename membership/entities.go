@@ -1,5 +1,7 @@
 package membership
 
+import "time"
+
 // The entities of the domain. A Store hands out values of these types;
 // they are plain data and carry no behaviour beyond validation.
 
@@ -25,8 +27,11 @@ type Organization struct {
 }
 
 // OrganizationMember is a user's membership of an organization, with a
-// predefined or custom role.
+// predefined or custom role: the record AddUserToOrganization upserts and
+// returns. There is at most one per (organization, user); its ID is the
+// store's, kept by every upsert.
 type OrganizationMember struct {
+	ID             ID             `json:"id"`
 	OrganizationID ID             `json:"organization_id"`
 	UserID         ID             `json:"user_id"`
 	Role           RoleAssignment `json:"role"`
@@ -37,7 +42,11 @@ type Space struct {
 	ID             ID     `json:"id"`
 	OrganizationID ID     `json:"organization_id"`
 	Name           string `json:"name"`
-	IsPrivate      bool   `json:"is_private"`
+	// Description may be empty.
+	Description string `json:"description"`
+	IsPrivate   bool   `json:"is_private"`
+	// CreatedAt is when the space was created, in UTC.
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Permission names something a role allows, such as ROLE_BINDING_CREATE.
@@ -67,4 +76,14 @@ type Membership struct {
 	UserID  ID             `json:"user_id"`
 	SpaceID ID             `json:"space_id"`
 	Role    RoleAssignment `json:"role"`
+}
+
+// SpaceCreatedAt is the CreatedAt a store keeps for a space given at: at in
+// UTC, or now in UTC when at is zero (a fixture may leave it out), at the
+// microsecond that both stores keep.
+func SpaceCreatedAt(at, now time.Time) time.Time {
+	if at.IsZero() {
+		at = now
+	}
+	return at.UTC().Truncate(time.Microsecond)
 }

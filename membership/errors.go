@@ -18,6 +18,7 @@ const (
 	CodeInvalidID               Code = "invalid_id"
 	CodeInvalidField            Code = "invalid_field"
 	CodeSpaceNotFound           Code = "space_not_found"
+	CodeOrganizationNotFound    Code = "organization_not_found"
 	CodeForbidden               Code = "forbidden"
 	CodeUserNotFound            Code = "user_not_found"
 	CodeMembershipNotFound      Code = "membership_not_found"
@@ -39,6 +40,7 @@ var (
 	ErrInvalidID               = class(CodeInvalidID, http.StatusBadRequest, "Invalid ID", "the value is not an ID")
 	ErrInvalidField            = class(CodeInvalidField, http.StatusUnprocessableEntity, "Invalid field", "a field is missing, unknown, duplicated or has an unknown value")
 	ErrSpaceNotFound           = class(CodeSpaceNotFound, http.StatusNotFound, "Space not found", "no such space is visible to the caller")
+	ErrOrganizationNotFound    = class(CodeOrganizationNotFound, http.StatusNotFound, "Organization not found", "no such organization is visible to the caller")
 	ErrForbidden               = class(CodeForbidden, http.StatusForbidden, "Forbidden", "the caller may not make this change in this space")
 	ErrUserNotFound            = class(CodeUserNotFound, http.StatusNotFound, "User not found", "no such user exists in the account")
 	ErrMembershipNotFound      = class(CodeMembershipNotFound, http.StatusNotFound, "Membership not found", "the user is not a member of the space")
@@ -53,7 +55,7 @@ var (
 // sentinels indexes the classes by code, in check order.
 var sentinels = []*Error{
 	ErrUnauthenticated, ErrInvalidJSON, ErrInvalidID, ErrInvalidField,
-	ErrSpaceNotFound, ErrForbidden, ErrUserNotFound, ErrMembershipNotFound, ErrRoleNotFound,
+	ErrSpaceNotFound, ErrOrganizationNotFound, ErrForbidden, ErrUserNotFound, ErrMembershipNotFound, ErrRoleNotFound,
 	ErrUserNotInOrganization, ErrAnnotatorRoleRequired, ErrAnnotatorRoleNotAllowed,
 	ErrInternal, ErrUnavailable,
 }

@@ -15,7 +15,7 @@ import (
 var allClasses = []*membership.Error{
 	membership.ErrUnauthenticated,
 	membership.ErrInvalidJSON, membership.ErrInvalidID, membership.ErrInvalidField,
-	membership.ErrSpaceNotFound, membership.ErrForbidden, membership.ErrUserNotFound, membership.ErrMembershipNotFound, membership.ErrRoleNotFound,
+	membership.ErrSpaceNotFound, membership.ErrOrganizationNotFound, membership.ErrForbidden, membership.ErrUserNotFound, membership.ErrMembershipNotFound, membership.ErrRoleNotFound,
 	membership.ErrUserNotInOrganization, membership.ErrAnnotatorRoleRequired, membership.ErrAnnotatorRoleNotAllowed,
 	membership.ErrInternal, membership.ErrUnavailable,
 }

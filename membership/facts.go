@@ -18,20 +18,26 @@ type Facts struct {
 
 	// Actor is the user behind Query.Actor.
 	Actor *User
-	// Space is the space Query.SpaceID names, and Organization its parent.
+	// Space is the space Query.SpaceID names, and Organization its parent;
+	// for an organization operation Space is nil and Organization is the
+	// organization Query.OrganizationID names.
 	Space        *Space
 	Organization *Organization
-	// ActorOrganizationRole and ActorSpaceRole are the actor's roles in the
-	// space's organization and in the space; the zero Grant means none.
+	// ActorOrganizationRole and ActorSpaceRole are the actor's roles in
+	// that organization and in the space; the zero Grant means none.
 	ActorOrganizationRole Grant
 	ActorSpaceRole        Grant
 
 	// Target is the user Query.UserID names.
 	Target *User
-	// TargetOrganizationRole is the target's role in the space's
-	// organization; the zero Grant means the target is not a member.
+	// TargetOrganizationRole is the target's role in the organization; the
+	// zero Grant means the target is not a member.
 	TargetOrganizationRole Grant
-	// Existing is the target's current membership of the space, if any.
+	// TargetOrganizationMember is the record behind TargetOrganizationRole:
+	// the target's current membership of the organization, if any.
+	TargetOrganizationMember *OrganizationMember
+	// Existing is the target's current membership of the space, if any
+	// (always nil for an organization operation).
 	Existing *Membership
 
 	// CustomRole is the custom role Query.Role names, nil when the request

@@ -10,19 +10,37 @@ const (
 	OperationAdd Operation = iota + 1
 	OperationRemove
 	OperationList
+	// OperationOrgAdd and OperationOrgRemove change a membership of an
+	// organization, one level above the space.
+	OperationOrgAdd
+	OperationOrgRemove
 )
 
 var operationNames = [...]string{
-	OperationAdd:    "add",
-	OperationRemove: "remove",
-	OperationList:   "list",
+	OperationAdd:       "add",
+	OperationRemove:    "remove",
+	OperationList:      "list",
+	OperationOrgAdd:    "org_add",
+	OperationOrgRemove: "org_remove",
 }
 
 // String returns the operation's name as the policy input spells it: add,
-// remove or list ("" for the zero Operation).
+// remove, list, org_add or org_remove ("" for the zero Operation).
 func (o Operation) String() string {
 	if int(o) < len(operationNames) {
 		return operationNames[o]
 	}
 	return ""
+}
+
+// Level says whether the operation changes a membership of an organization
+// (LevelOrganization) or works on a space (LevelSpace); zero for none.
+func (o Operation) Level() Level {
+	switch o {
+	case OperationAdd, OperationRemove, OperationList:
+		return LevelSpace
+	case OperationOrgAdd, OperationOrgRemove:
+		return LevelOrganization
+	}
+	return 0
 }

@@ -15,22 +15,28 @@ type AddUserRequest struct {
 // order: an actor is present (401), the IDs are IDs (400 invalid_id), the
 // required fields are there and well formed (422 invalid_field).
 func (r AddUserRequest) Validate() error {
-	if err := checkActor(r.Actor); err != nil {
+	return validateAdd(r.Actor, "space_id", r.SpaceID, r.UserID, r.Role)
+}
+
+// validateAdd runs the input checks of an add, at either level, on a typed
+// request.
+func validateAdd(actor ID, field string, scope, userID ID, role RoleAssignment) error {
+	if err := checkActor(actor); err != nil {
 		return err
 	}
-	if !r.SpaceID.Valid() {
-		return ErrInvalidID.with("space_id", "space_id is not an ID")
+	if !scope.Valid() {
+		return ErrInvalidID.with(field, field+" is not an ID")
 	}
-	if r.UserID != "" && !r.UserID.Valid() {
+	if userID != "" && !userID.Valid() {
 		return ErrInvalidID.with("user_id", "user_id is not an ID")
 	}
-	if r.Role.ID != "" && !r.Role.ID.Valid() {
+	if role.ID != "" && !role.ID.Valid() {
 		return ErrInvalidID.with("role.id", "role.id is not an ID")
 	}
-	if r.UserID == "" {
+	if userID == "" {
 		return ErrInvalidField.with("user_id", "user_id is required")
 	}
-	return r.Role.Validate()
+	return role.Validate()
 }
 
 // ParseAddUserRequest builds the request of POST /v2/spaces/{space_id}/users
@@ -41,36 +47,43 @@ func (r AddUserRequest) Validate() error {
 //
 // JSON null counts as an absent member. Member names are case-sensitive.
 func ParseAddUserRequest(actor ID, spaceID string, body []byte) (AddUserRequest, error) {
-	req := AddUserRequest{Actor: actor, SpaceID: ID(spaceID)}
-	if err := checkActor(req.Actor); err != nil {
-		return AddUserRequest{}, err
-	}
-	var w wireAddUserBody
-	if err := decodeTypes(body, &w, ""); err != nil {
-		return AddUserRequest{}, err
-	}
-	if !req.SpaceID.Valid() {
-		return AddUserRequest{}, ErrInvalidID.with("space_id", "space_id is not an ID")
-	}
-	if w.UserID != nil && !ID(*w.UserID).Valid() {
-		return AddUserRequest{}, ErrInvalidID.with("user_id", "user_id is not an ID")
-	}
-	if err := w.Role.checkIDs("role"); err != nil {
-		return AddUserRequest{}, err
-	}
-	if err := checkMembers(body, new(wireAddUserBody), ""); err != nil {
-		return AddUserRequest{}, err
-	}
-	if w.UserID == nil {
-		return AddUserRequest{}, ErrInvalidField.with("user_id", "user_id is required")
-	}
-	req.UserID = ID(*w.UserID)
-	role, err := w.Role.assignment("role")
+	userID, role, err := parseAddBody(actor, "space_id", ID(spaceID), body)
 	if err != nil {
 		return AddUserRequest{}, err
 	}
-	req.Role = role
-	return req, nil
+	return AddUserRequest{Actor: actor, SpaceID: ID(spaceID), UserID: userID, Role: role}, nil
+}
+
+// parseAddBody runs the input checks of an add, at either level, on the id
+// of what the member is added to (named field in errors) and the body.
+func parseAddBody(actor ID, field string, scope ID, body []byte) (ID, RoleAssignment, error) {
+	if err := checkActor(actor); err != nil {
+		return "", RoleAssignment{}, err
+	}
+	var w wireAddUserBody
+	if err := decodeTypes(body, &w, ""); err != nil {
+		return "", RoleAssignment{}, err
+	}
+	if !scope.Valid() {
+		return "", RoleAssignment{}, ErrInvalidID.with(field, field+" is not an ID")
+	}
+	if w.UserID != nil && !ID(*w.UserID).Valid() {
+		return "", RoleAssignment{}, ErrInvalidID.with("user_id", "user_id is not an ID")
+	}
+	if err := w.Role.checkIDs("role"); err != nil {
+		return "", RoleAssignment{}, err
+	}
+	if err := checkMembers(body, new(wireAddUserBody), ""); err != nil {
+		return "", RoleAssignment{}, err
+	}
+	if w.UserID == nil {
+		return "", RoleAssignment{}, ErrInvalidField.with("user_id", "user_id is required")
+	}
+	role, err := w.Role.assignment("role")
+	if err != nil {
+		return "", RoleAssignment{}, err
+	}
+	return ID(*w.UserID), role, nil
 }
 
 // checkActor is the first check of every operation: an actor is present.

@@ -6,8 +6,9 @@ import (
 	"fmt"
 )
 
-// Service performs the operations on space memberships: AddUserToSpace,
-// RemoveUserFromSpace and ListSpaceMembers. It is safe for concurrent use by
+// Service performs the operations on memberships: AddUserToSpace,
+// RemoveUserFromSpace and ListSpaceMembers on a space's, and
+// AddUserToOrganization and RemoveUserFromOrganization one level up. It is safe for concurrent use by
 // any number of goroutines; it holds no state of its own beyond its Store
 // and Authorizer.
 //
@@ -45,16 +46,17 @@ func (s *Service) AddUserToSpace(ctx context.Context, req AddUserRequest) (Membe
 		return Membership{}, err
 	}
 	var displayName string
-	m, err := s.write(ctx, req.Query(), func(f *Facts) Change {
+	w, err := s.write(ctx, req.Query(), func(f *Facts) Change {
 		displayName = ""
 		if f.CustomRole != nil {
 			displayName = f.CustomRole.Name
 		}
-		return Change{Kind: ChangePut, Role: req.Role.Canonical()}
+		return Change{Level: LevelSpace, Kind: ChangePut, Role: req.Role.Canonical()}
 	})
 	if err != nil {
 		return Membership{}, err
 	}
+	m := w.Space
 	m.Role.Spelling = req.Role.Spelling
 	m.Role.DisplayName = displayName
 	return m, nil
@@ -69,7 +71,7 @@ func (s *Service) RemoveUserFromSpace(ctx context.Context, req RemoveUserRequest
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	_, err := s.write(ctx, req.Query(), func(*Facts) Change { return Change{Kind: ChangeDelete} })
+	_, err := s.write(ctx, req.Query(), func(*Facts) Change { return Change{Level: LevelSpace, Kind: ChangeDelete} })
 	return err
 }
 
@@ -102,7 +104,7 @@ func (s *Service) ListSpaceMembers(ctx context.Context, req ListMembersRequest) 
 // write runs an operation that changes a membership: the Store reads the
 // facts of q, the Authorizer decides on them, and change says what the
 // allowed operation writes.
-func (s *Service) write(ctx context.Context, q Query, change func(*Facts) Change) (Membership, error) {
+func (s *Service) write(ctx context.Context, q Query, change func(*Facts) Change) (Written, error) {
 	allowed := false // the last decision the store asked for allowed
 	m, err := s.store.Write(ctx, q, func(f *Facts) (Change, error) {
 		allowed = false
@@ -113,11 +115,11 @@ func (s *Service) write(ctx context.Context, q Query, change func(*Facts) Change
 		return change(f), nil
 	})
 	if err != nil {
-		return Membership{}, asError(err)
+		return Written{}, asError(err)
 	}
 	if !allowed {
 		// Fail closed even against a Store that skipped the decision.
-		return Membership{}, Internal(errors.New("store wrote without an allowing decision"))
+		return Written{}, Internal(errors.New("store wrote without an allowing decision"))
 	}
 	return m, nil
 }

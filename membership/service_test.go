@@ -350,9 +350,9 @@ func TestFailClosedOnPolicyFailure(t *testing.T) {
 
 // storeFunc is a Store whose writes are a function, to inject failures;
 // it has nothing to read.
-type storeFunc func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Membership, error)
+type storeFunc func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Written, error)
 
-func (f storeFunc) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
+func (f storeFunc) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	return f(ctx, q, decide)
 }
 
@@ -372,20 +372,20 @@ func TestFailClosedOnStoreFailure(t *testing.T) {
 		want  *membership.Error
 		cause error
 	}{
-		{"store error", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
-			return membership.Membership{}, boom
+		{"store error", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+			return membership.Written{}, boom
 		}, membership.ErrInternal, boom},
-		{"store unavailable", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
-			return membership.Membership{}, fmt.Errorf("pool exhausted: %w", membership.ErrUnavailable)
+		{"store unavailable", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+			return membership.Written{}, fmt.Errorf("pool exhausted: %w", membership.ErrUnavailable)
 		}, membership.ErrUnavailable, membership.ErrUnavailable},
-		{"store that skips the decision", func(_ context.Context, q membership.Query, _ func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
-			return membership.Membership{ID: id("M"), UserID: q.UserID, SpaceID: q.SpaceID, Role: q.Role}, nil
+		{"store that skips the decision", func(_ context.Context, q membership.Query, _ func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+			return membership.Written{Space: membership.Membership{ID: id("M"), UserID: q.UserID, SpaceID: q.SpaceID, Role: q.Role}}, nil
 		}, membership.ErrInternal, nil},
-		{"store cancelled", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
-			return membership.Membership{}, context.Canceled
+		{"store cancelled", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+			return membership.Written{}, context.Canceled
 		}, membership.ErrInternal, context.Canceled},
-		{"store out of time", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
-			return membership.Membership{}, fmt.Errorf("waiting for a connection: %w", context.DeadlineExceeded)
+		{"store out of time", func(context.Context, membership.Query, func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+			return membership.Written{}, fmt.Errorf("waiting for a connection: %w", context.DeadlineExceeded)
 		}, membership.ErrUnavailable, context.DeadlineExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,7 +3,8 @@ package membership
 import "context"
 
 // Store is the storage the Service needs: two primitives that every
-// operation composes, a consistent read and a decided write. A Store knows
+// operation composes, a consistent read and a decided write of one
+// membership, a space's or an organization's. A Store knows
 // nothing of the operations; each operation says what it reads (a Query)
 // and what it writes once allowed (a Change). Package memstore is the
 // default implementation, package pgstore the PostgreSQL one; package
@@ -21,20 +22,24 @@ type Store interface {
 	Read(ctx context.Context, q Query) (*Facts, Page, error)
 
 	// Write reads the facts of q, calls decide with them and, unless decide
-	// returns an error, applies the Change it returns to the membership of
-	// q.UserID in q.SpaceID. It returns that membership as stored, with the
-	// canonical role, for a ChangePut (a new one gets a new, never reused
-	// id; an existing one keeps its id, and is left alone if it already
-	// holds the role); the membership removed for a ChangeDelete; the zero
-	// Membership for ChangeNone.
+	// returns an error, applies the Change it returns to the membership it
+	// names: the membership of q.UserID in q.SpaceID (LevelSpace) or in
+	// q.OrganizationID (LevelOrganization). It returns what it wrote (see
+	// Written): for a ChangePut the membership as stored, with the
+	// canonical role (a new one gets a new, never reused id; an existing
+	// one keeps its id, and is left alone if it already holds the role);
+	// for a ChangeDelete the membership removed; for a ChangeDeleteCascade
+	// the organization membership removed and, in Cascaded, every
+	// membership of q.UserID in a space of that organization, removed with
+	// it; for ChangeNone nothing.
 	//
 	// The change takes effect only on facts that are still current when it
 	// commits:
 	//
-	//   - every record the facts hold (a user, the space, its organization,
-	//     a role held, a custom role, the target's membership) is still
-	//     there and unchanged; and
-	//   - the membership of q.UserID in q.SpaceID is as the facts hold it:
+	//   - every record the facts hold (a user, the space, the
+	//     organization, a role held, a custom role, the target's
+	//     memberships) is still there and unchanged; and
+	//   - the membership the change names is as the facts hold it:
 	//     present with the same role, or absent.
 	//
 	// Otherwise the Store reads fresh facts and calls decide again, or
@@ -45,19 +50,31 @@ type Store interface {
 	// takes effect as if it came just before that record was created.
 	// Decisions stay right under this promise for a policy whose rules
 	// deny only when a record is missing, never because one exists, apart
-	// from the target's membership, which the promise covers both ways.
+	// from the target's memberships, which the promise covers both ways.
 	// The default policy is such a policy: its one rule that denies
 	// because of a record, a space ADMIN's membership of the target, reads
 	// that membership.
 	//
-	// A ChangeDelete of a membership the facts do not hold answers
-	// ErrMembershipNotFound. An error from decide is returned unchanged and
-	// nothing is written. Any other failure writes nothing; a done ctx is
-	// an error wrapping ctx.Err(), a passing outage one wrapping
-	// ErrUnavailable. A Store should not hold a lock that blocks other
-	// writes while decide runs (memstore does only as a last resort, after
-	// several lost races).
-	Write(ctx context.Context, q Query, decide func(*Facts) (Change, error)) (Membership, error)
+	// Whatever runs concurrently, no space membership exists whose user is
+	// not a member of the space's organization. A ChangeDeleteCascade is
+	// one atomic step: no reader sees the organization membership gone and
+	// a space membership of it still there, or the reverse, and it removes
+	// the space memberships that exist when it commits, not only those
+	// that existed when the facts were read. A ChangePut at LevelSpace
+	// whose target is not a member of the space's organization when it
+	// commits writes nothing and answers ErrUserNotInOrganization; one
+	// whose facts predate a cascade that removed the target's organization
+	// membership is therefore decided again, on facts without it.
+	//
+	// A ChangeDelete or ChangeDeleteCascade of a membership the facts do
+	// not hold answers ErrMembershipNotFound, and a change at a Level the
+	// query does not name (no space, or no organization) is an error. An
+	// error from decide is returned unchanged and nothing is written. Any
+	// other failure writes nothing; a done ctx is an error wrapping
+	// ctx.Err(), a passing outage one wrapping ErrUnavailable. A Store
+	// should not hold a lock that blocks other writes while decide runs
+	// (memstore does only as a last resort, after several lost races).
+	Write(ctx context.Context, q Query, decide func(*Facts) (Change, error)) (Written, error)
 }
 
 // Seeder is what a store offers besides Store, for seeding (package
@@ -69,6 +86,9 @@ type Seeder interface {
 	PutAccount(ctx context.Context, a Account) error
 	PutUser(ctx context.Context, u User) error
 	PutOrganization(ctx context.Context, o Organization) error
+	// PutOrganizationMember upserts the membership of m.UserID in
+	// m.OrganizationID; an empty m.ID keeps the existing membership's id,
+	// or gets a new store-generated one.
 	PutOrganizationMember(ctx context.Context, m OrganizationMember) error
 	PutSpace(ctx context.Context, s Space) error
 	PutCustomRole(ctx context.Context, r CustomRole) error

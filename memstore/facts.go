@@ -24,16 +24,24 @@ func readFacts(txn *memdb.Txn, q membership.Query, watches *watchSet) (*membersh
 	if q.Role.Kind == membership.RoleKindCustom {
 		f.CustomRole = get[membership.CustomRole](&r, tableCustomRoles, q.Role.ID)
 	}
-	f.Space = get[membership.Space](&r, tableSpaces, q.SpaceID)
-	if f.Space != nil {
+	if q.Operation.Level() == membership.LevelOrganization {
+		// One level up: the organization is the query's, and no space.
+		f.Organization = get[membership.Organization](&r, tableOrganizations, q.OrganizationID)
+		if f.Organization != nil {
+			f.ActorOrganizationRole, _ = r.organizationMember(q.OrganizationID, q.Actor)
+			if target {
+				f.TargetOrganizationRole, f.TargetOrganizationMember = r.organizationMember(q.OrganizationID, q.UserID)
+			}
+		}
+	} else if f.Space = get[membership.Space](&r, tableSpaces, q.SpaceID); f.Space != nil {
 		orgID := f.Space.OrganizationID
 		f.Organization = get[membership.Organization](&r, tableOrganizations, orgID)
-		f.ActorOrganizationRole = r.organizationGrant(orgID, q.Actor)
+		f.ActorOrganizationRole, _ = r.organizationMember(orgID, q.Actor)
 		if m := r.spaceMember(q.SpaceID, q.Actor); m != nil {
 			f.ActorSpaceRole = r.grant(m.Role)
 		}
 		if target {
-			f.TargetOrganizationRole = r.organizationGrant(orgID, q.UserID)
+			f.TargetOrganizationRole, f.TargetOrganizationMember = r.organizationMember(orgID, q.UserID)
 			f.Existing = r.spaceMember(q.SpaceID, q.UserID)
 		}
 	}
@@ -163,12 +171,14 @@ func (r *reader) spaceMember(spaceID, userID membership.ID) *membership.Membersh
 	return first[membership.Membership](r, tableSpaceMembers, string(spaceID), string(userID))
 }
 
-func (r *reader) organizationGrant(orgID, userID membership.ID) membership.Grant {
+// organizationMember returns the membership of userID in orgID, if any,
+// and the grant it holds.
+func (r *reader) organizationMember(orgID, userID membership.ID) (membership.Grant, *membership.OrganizationMember) {
 	m := first[membership.OrganizationMember](r, tableOrganizationMembers, string(orgID), string(userID))
 	if m == nil {
-		return membership.Grant{}
+		return membership.Grant{}, nil
 	}
-	return r.grant(m.Role)
+	return r.grant(m.Role), m
 }
 
 func (r *reader) grant(role membership.RoleAssignment) membership.Grant {

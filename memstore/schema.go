@@ -21,6 +21,10 @@ const (
 // indexID is the primary index of every table, as go-memdb requires.
 const indexID = "id"
 
+// indexOrganization indexes spaces by their organization, for the cascade
+// of an organization removal.
+const indexOrganization = "organization"
+
 func table(name string, key *memdbkey.Index) *memdb.TableSchema {
 	return &memdb.TableSchema{
 		Name: name,
@@ -28,6 +32,16 @@ func table(name string, key *memdbkey.Index) *memdb.TableSchema {
 			indexID: {Name: indexID, Unique: true, Indexer: key},
 		},
 	}
+}
+
+// spacesTable is the table of spaces, with an index by organization:
+// spaces are few beside memberships, and the cascade of an organization
+// removal looks up the user's membership of each of them.
+func spacesTable() *memdb.TableSchema {
+	t := table(tableSpaces, memdbkey.ByID(func(s *membership.Space) membership.ID { return s.ID }))
+	t.Indexes[indexOrganization] = &memdb.IndexSchema{Name: indexOrganization,
+		Indexer: memdbkey.ByID(func(s *membership.Space) membership.ID { return s.OrganizationID })}
+	return t
 }
 
 // schema stores every entity as a pointer to its membership type, indexed
@@ -42,7 +56,7 @@ func schema() *memdb.DBSchema {
 		tableAccounts:      table(tableAccounts, memdbkey.ByID(func(a *membership.Account) membership.ID { return a.ID })),
 		tableUsers:         table(tableUsers, memdbkey.ByID(func(u *membership.User) membership.ID { return u.ID })),
 		tableOrganizations: table(tableOrganizations, memdbkey.ByID(func(o *membership.Organization) membership.ID { return o.ID })),
-		tableSpaces:        table(tableSpaces, memdbkey.ByID(func(s *membership.Space) membership.ID { return s.ID })),
+		tableSpaces:        spacesTable(),
 		tableCustomRoles:   table(tableCustomRoles, memdbkey.ByID(func(r *membership.CustomRole) membership.ID { return r.ID })),
 		tableOrganizationMembers: table(tableOrganizationMembers, memdbkey.ByPair(func(m *membership.OrganizationMember) (membership.ID, membership.ID) {
 			return m.OrganizationID, m.UserID

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -127,15 +128,27 @@ func insertOrganization(txn *memdb.Txn, o membership.Organization) error {
 	return insert(txn, tableOrganizations, &o, o.ID, o.AccountID)
 }
 
+// insertOrganizationMember upserts m; an empty m.ID keeps the existing
+// membership's id or gets a new one.
 func insertOrganizationMember(txn *memdb.Txn, m membership.OrganizationMember) error {
 	if err := m.Role.Validate(); err != nil {
 		return err
 	}
 	m.Role = m.Role.Canonical()
-	return insert(txn, tableOrganizationMembers, &m, m.OrganizationID, m.UserID)
+	if m.ID == "" {
+		existing := first[membership.OrganizationMember](&reader{txn: txn}, tableOrganizationMembers, string(m.OrganizationID), string(m.UserID))
+		if existing != nil {
+			m.ID = existing.ID
+		} else {
+			m.ID = newMembershipID()
+		}
+	}
+	return insert(txn, tableOrganizationMembers, &m, m.ID, m.OrganizationID, m.UserID)
 }
 
+// insertSpace stores sp; a zero CreatedAt becomes the time of seeding.
 func insertSpace(txn *memdb.Txn, sp membership.Space) error {
+	sp.CreatedAt = membership.SpaceCreatedAt(sp.CreatedAt, time.Now())
 	return insert(txn, tableSpaces, &sp, sp.ID, sp.OrganizationID)
 }
 

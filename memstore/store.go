@@ -22,6 +22,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	memdb "github.com/hashicorp/go-memdb"
@@ -78,10 +80,10 @@ func (s *Store) Read(ctx context.Context, q membership.Query) (*membership.Facts
 // lock; then, under the write lock, it applies the change only if no commit
 // has touched what the facts were read from, and otherwise starts again.
 // After optimisticAttempts lost races it decides under the write lock.
-func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
+func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return membership.Membership{}, err
+			return membership.Written{}, err
 		}
 		var (
 			txn    *memdb.Txn
@@ -92,16 +94,16 @@ func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*memb
 		if attempt <= optimisticAttempts {
 			var watches watchSet
 			if facts, err = readFacts(s.db.Txn(false), q, &watches); err != nil {
-				return membership.Membership{}, err
+				return membership.Written{}, err
 			}
 			if change, err = decide(facts); err != nil {
-				return membership.Membership{}, err
+				return membership.Written{}, err
 			}
 			txn = s.writeTxn()
 			changed, err := watches.changed(txn)
 			if err != nil {
 				s.abort(txn)
-				return membership.Membership{}, err
+				return membership.Written{}, err
 			}
 			if changed {
 				s.abort(txn)
@@ -116,7 +118,7 @@ func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*memb
 			}
 			if err != nil {
 				s.abort(txn)
-				return membership.Membership{}, err
+				return membership.Written{}, err
 			}
 		}
 		m, err := apply(txn, facts, change)
@@ -126,7 +128,7 @@ func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*memb
 		}
 		if err != nil {
 			s.abort(txn)
-			return membership.Membership{}, err
+			return membership.Written{}, err
 		}
 		s.commit(txn)
 		return m, nil
@@ -162,22 +164,97 @@ func (s *Store) abort(txn *memdb.Txn) {
 	s.adding.Unlock()
 }
 
-// apply makes change to the membership of the facts' user in their space,
-// inside txn. The table's primary key is (space, user), so an insert
-// replaces the existing membership.
-func apply(txn *memdb.Txn, f *membership.Facts, change membership.Change) (membership.Membership, error) {
+// apply makes change to the membership it names, inside txn: the facts'
+// user's in their space or in their organization. The tables' primary keys
+// are (space, user) and (organization, user), so an insert replaces the
+// existing membership.
+func apply(txn *memdb.Txn, f *membership.Facts, change membership.Change) (membership.Written, error) {
+	if change.Kind == membership.ChangeNone {
+		return membership.Written{}, nil
+	}
+	q := f.Query
+	switch {
+	case change.Level == membership.LevelSpace && q.Operation.Level() == membership.LevelSpace:
+		return applySpace(txn, f, change)
+	case change.Level == membership.LevelOrganization && q.Operation.Level() == membership.LevelOrganization:
+		return applyOrganization(txn, f, change)
+	}
+	return membership.Written{}, fmt.Errorf("memstore: a change at level %d for a %q query", change.Level, q.Operation)
+}
+
+func applySpace(txn *memdb.Txn, f *membership.Facts, change membership.Change) (membership.Written, error) {
 	switch change.Kind {
-	case membership.ChangeNone:
-		return membership.Membership{}, nil
 	case membership.ChangePut:
-		return put(txn, f.Query.SpaceID, f.Query.UserID, f.Existing, change.Role)
+		if f.Space == nil {
+			return membership.Written{}, fmt.Errorf("memstore: space %s does not exist", f.Query.SpaceID)
+		}
+		if f.TargetOrganizationMember == nil {
+			// The invariant holds whatever the policy allows.
+			return membership.Written{}, membership.ErrUserNotInOrganization
+		}
+		m, err := put(txn, f.Query.SpaceID, f.Query.UserID, f.Existing, change.Role)
+		return membership.Written{Space: m}, err
 	case membership.ChangeDelete:
 		if f.Existing == nil {
-			return membership.Membership{}, membership.ErrMembershipNotFound
+			return membership.Written{}, membership.ErrMembershipNotFound
 		}
-		return *f.Existing, txn.Delete(tableSpaceMembers, f.Existing)
+		return membership.Written{Space: *f.Existing}, txn.Delete(tableSpaceMembers, f.Existing)
 	}
-	return membership.Membership{}, fmt.Errorf("memstore: unknown change %d", change.Kind)
+	return membership.Written{}, fmt.Errorf("memstore: unknown change %d of a space membership", change.Kind)
+}
+
+func applyOrganization(txn *memdb.Txn, f *membership.Facts, change membership.Change) (membership.Written, error) {
+	existing := f.TargetOrganizationMember
+	switch change.Kind {
+	case membership.ChangePut:
+		if f.Organization == nil {
+			return membership.Written{}, fmt.Errorf("memstore: organization %s does not exist", f.Query.OrganizationID)
+		}
+		m, err := putOrganizationMember(txn, f.Query.OrganizationID, f.Query.UserID, existing, change.Role)
+		return membership.Written{Organization: m}, err
+	case membership.ChangeDelete, membership.ChangeDeleteCascade:
+		if existing == nil {
+			return membership.Written{}, membership.ErrMembershipNotFound
+		}
+		below, err := spaceMembersOf(txn, existing.OrganizationID, existing.UserID)
+		if err != nil {
+			return membership.Written{}, err
+		}
+		if len(below) > 0 && change.Kind == membership.ChangeDelete {
+			return membership.Written{}, fmt.Errorf("memstore: %d space memberships rest on the organization membership; only a cascade removes it", len(below))
+		}
+		w := membership.Written{Organization: *existing}
+		for _, m := range below {
+			if err := txn.Delete(tableSpaceMembers, m); err != nil {
+				return membership.Written{}, fmt.Errorf("memstore: cascade: %w", err)
+			}
+			w.Cascaded = append(w.Cascaded, *m)
+		}
+		return w, txn.Delete(tableOrganizationMembers, existing)
+	}
+	return membership.Written{}, fmt.Errorf("memstore: unknown change %d of an organization membership", change.Kind)
+}
+
+// spaceMembersOf returns the memberships of userID in the spaces of orgID,
+// in space id order, as txn sees them now: under the write lock, every one
+// that exists when the cascade commits.
+func spaceMembersOf(txn *memdb.Txn, orgID, userID membership.ID) ([]*membership.Membership, error) {
+	it, err := txn.Get(tableSpaces, indexOrganization, string(orgID))
+	if err != nil {
+		return nil, fmt.Errorf("memstore: reading %s: %w", tableSpaces, err)
+	}
+	var out []*membership.Membership
+	r := reader{txn: txn}
+	for obj := it.Next(); obj != nil; obj = it.Next() {
+		if m := r.spaceMember(obj.(*membership.Space).ID, userID); m != nil {
+			out = append(out, m)
+		}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	slices.SortFunc(out, func(a, b *membership.Membership) int { return strings.Compare(string(a.SpaceID), string(b.SpaceID)) })
+	return out, nil
 }
 
 // put gives userID the role in spaceID, existing being their membership
@@ -194,6 +271,22 @@ func put(txn *memdb.Txn, spaceID, userID membership.ID, existing *membership.Mem
 		m.ID = existing.ID
 	}
 	return *m, txn.Insert(tableSpaceMembers, m)
+}
+
+// putOrganizationMember gives userID the role in orgID, existing being
+// their membership now, if any; like put, it keeps an existing id.
+func putOrganizationMember(txn *memdb.Txn, orgID, userID membership.ID, existing *membership.OrganizationMember, role membership.RoleAssignment) (membership.OrganizationMember, error) {
+	role = role.Canonical()
+	m := &membership.OrganizationMember{OrganizationID: orgID, UserID: userID, Role: role}
+	if existing == nil {
+		m.ID = newMembershipID()
+	} else {
+		if existing.Role == role {
+			return *existing, nil
+		}
+		m.ID = existing.ID
+	}
+	return *m, txn.Insert(tableOrganizationMembers, m)
 }
 
 // newMembershipID returns a random 128-bit ID. Randomness, not a counter,

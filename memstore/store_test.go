@@ -34,7 +34,7 @@ func allowing(check func(*membership.Facts) error) func(*membership.Facts) (memb
 		if err := check(f); err != nil {
 			return membership.Change{}, err
 		}
-		return membership.Change{Kind: membership.ChangePut, Role: f.Query.Role}, nil
+		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: f.Query.Role}, nil
 	}
 }
 
@@ -57,6 +57,11 @@ func TestLostRacesEndUnderTheLock(t *testing.T) {
 	s := New()
 	org, space, actor, user := id("Org:1"), id("Space:1"), id("User:1"), id("User:2")
 	if err := s.PutSpace(ctx, membership.Space{ID: space, OrganizationID: org, Name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	// The target must be an organization member, or no add of theirs
+	// writes, however the races end.
+	if err := s.PutOrganizationMember(ctx, membership.OrganizationMember{OrganizationID: org, UserID: user, Role: membership.Predefined(membership.RoleMember)}); err != nil {
 		t.Fatal(err)
 	}
 	roles := []membership.RoleAssignment{membership.Predefined(membership.RoleAdmin), membership.Predefined(membership.RoleMember)}
@@ -82,7 +87,7 @@ func TestLostRacesEndUnderTheLock(t *testing.T) {
 	if want := roles[optimisticAttempts%2]; !last.ActorOrganizationRole.Role.SameRole(want) {
 		t.Errorf("last check saw the actor as %v, want the last change, %v", last.ActorOrganizationRole.Role, want)
 	}
-	if members := spaceMembers(t, s, space); len(members) != 1 || members[0] != m {
+	if members := spaceMembers(t, s, space); len(members) != 1 || members[0] != m.Space {
 		t.Errorf("stored %+v, want just %+v", members, m)
 	}
 }
@@ -128,7 +133,8 @@ func TestImportMatchesSeed(t *testing.T) {
 	}
 	for _, table := range []string{tableAccounts, tableUsers, tableOrganizations, tableOrganizationMembers, tableSpaces, tableCustomRoles, tableSpaceMembers} {
 		want, got := dump(t, seeded, table), dump(t, imported, table)
-		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(membership.Membership{}, "ID")); diff != "" {
+		// Membership ids are the store's, new in each.
+		if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(membership.Membership{}, "ID"), cmpopts.IgnoreFields(membership.OrganizationMember{}, "ID")); diff != "" {
 			t.Errorf("%s (-seeded +imported):\n%s", table, diff)
 		}
 	}
@@ -192,7 +198,20 @@ func TestNeighboursDoNotConflict(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := New()
-	space := id("Space:1")
+	org, space := id("Org:1"), id("Space:1")
+	if err := s.PutSpace(ctx, membership.Space{ID: space, OrganizationID: org, Name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	// Every user added is an organization member, as the store requires.
+	users := []membership.ID{id("User:1")}
+	for i := range 3 {
+		users = append(users, id(fmt.Sprintf("User:neighbour-%d", i)))
+	}
+	for _, u := range users {
+		if err := s.PutOrganizationMember(ctx, membership.OrganizationMember{OrganizationID: org, UserID: u, Role: membership.Predefined(membership.RoleMember)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	calls := 0
 	if _, err := s.Write(ctx, addQuery(id("User:0"), space, id("User:1")), allowing(func(*membership.Facts) error {
 		calls++

@@ -38,7 +38,14 @@
 //     organization, space or (for space members) custom role made through
 //     (account_id, id), so that no membership or space can cross accounts,
 //     whoever writes it;
-//   - a role is either predefined (a CHECKed name) or custom, never both.
+//   - a role is either predefined (a CHECKed name) or custom, never both;
+//   - no space membership whose user is not a member of the space's
+//     organization: a space member carries its space's organization_id and
+//     refers to (organization_id, user_id) of organization_members, ON
+//     DELETE CASCADE. A database migrated from a schema without that key
+//     keeps the space memberships that broke the rule (the key is NOT
+//     VALID for the rows that existed before it), and holds every row
+//     written since.
 //
 // The Seeder writes therefore need what a record refers to to exist
 // (fixture.Seed writes in that order), and a write that crosses accounts
@@ -72,6 +79,21 @@
 // jittered exponential backoff (WithRetryBackoff). A denied write costs the
 // first round trip and a ROLLBACK. The first write on a connection also
 // prepares its statements, one more round trip per batch.
+//
+// An organization operation works the same way on the organization's
+// records: its upsert is an INSERT ... ON CONFLICT (organization_id,
+// user_id) DO UPDATE that keeps the membership's id, and its removal locks
+// the organization membership FOR UPDATE, then deletes, in the same second
+// round trip, the user's memberships of the organization's spaces
+// (DELETE ... RETURNING) and the organization membership, and commits: two
+// round trips however many space memberships go with it. A space add that
+// races it either commits first, its foreign key check holding a KEY SHARE
+// lock on the organization membership until then, and the removal's own
+// foreign key cascade, finding a membership its snapshot does not hold,
+// fails with 40001 and is retried on facts that hold it; or it commits
+// after, and its lock or foreign key check fails (40001, retried on facts
+// without the organization membership, or the foreign key violation, which
+// answers membership.ErrUserNotInOrganization).
 //
 // SERIALIZABLE is not used, because it would not be enough: PostgreSQL's
 // serializable snapshot isolation lets an add whose facts were read before
@@ -124,6 +146,11 @@
 //     YugabyteDB limit transactional DDL (a failed migration may have to be
 //     cleaned up by hand there); run Migrate once per deploy rather than from
 //     every replica at once.
+//   - Foreign keys with ON DELETE CASCADE and NOT VALID, and the
+//     organization removal's reliance on PostgreSQL failing a REPEATABLE
+//     READ cascade that meets a row its snapshot does not hold: both
+//     engines implement such keys, but how their cascade meets a row
+//     written after the transaction's snapshot is not tested here.
 //   - search_path as a startup parameter, to give the store a schema of its
 //     own: PostgreSQL and YugabyteDB take it from the DSN
 //     (?search_path=...); CockroachDB from options=-c search_path=...

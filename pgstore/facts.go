@@ -9,21 +9,24 @@ import (
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-// factsQuery reads every record behind the Facts of one add in one
-// statement, looking records up by ID alone as memstore does: the space's
-// organization and the grants in it only when the space exists, the
-// requested custom role only when $4 (the role ID, NULL for a predefined
-// role) is set. It returns exactly one row, with NULLs for what is missing.
+// factsQuery reads every record behind the Facts of one operation in one
+// statement, looking records up by ID alone as memstore does. A space
+// operation names its space ($3) and works in the space's organization; an
+// organization operation names no space and its organization ($5). The
+// grants in the organization are read only when it is found that way (the
+// space exists, or the organization named does), the requested custom role
+// only when $4 (the role ID, NULL for a predefined role) is set. It returns
+// exactly one row, with NULLs for what is missing.
 const factsQuery = `SELECT
     actor.id, actor.account_id, actor.name, actor.email, actor.role,
     target.id, target.account_id, target.name, target.email, target.role,
-    sp.id, sp.organization_id, sp.name, sp.is_private,
+    sp.id, sp.organization_id, sp.name, sp.description, sp.is_private, sp.created_at,
     org.id, org.account_id, org.name,
     actor_org.predefined_role, actor_org.custom_role_id,
     actor_org_role.id, actor_org_role.account_id, actor_org_role.name, actor_org_role.permissions,
     actor_space.predefined_role, actor_space.custom_role_id,
     actor_space_role.id, actor_space_role.account_id, actor_space_role.name, actor_space_role.permissions,
-    target_org.predefined_role, target_org.custom_role_id,
+    target_org.id, target_org.predefined_role, target_org.custom_role_id,
     target_org_role.id, target_org_role.account_id, target_org_role.name, target_org_role.permissions,
     existing.id, existing.predefined_role, existing.custom_role_id,
     requested.id, requested.account_id, requested.name, requested.permissions
@@ -31,26 +34,33 @@ FROM (VALUES (1)) AS request (one)
 LEFT JOIN users AS actor ON actor.id = $1
 LEFT JOIN users AS target ON target.id = $2
 LEFT JOIN spaces AS sp ON sp.id = $3
-LEFT JOIN organizations AS org ON org.id = sp.organization_id
+LEFT JOIN organizations AS org ON org.id = COALESCE(sp.organization_id, $5)
 LEFT JOIN organization_members AS actor_org
-    ON actor_org.organization_id = sp.organization_id AND actor_org.user_id = $1
+    ON actor_org.organization_id = COALESCE(sp.organization_id, org.id) AND actor_org.user_id = $1
 LEFT JOIN custom_roles AS actor_org_role ON actor_org_role.id = actor_org.custom_role_id
 LEFT JOIN space_members AS actor_space ON actor_space.space_id = sp.id AND actor_space.user_id = $1
 LEFT JOIN custom_roles AS actor_space_role ON actor_space_role.id = actor_space.custom_role_id
 LEFT JOIN organization_members AS target_org
-    ON target_org.organization_id = sp.organization_id AND target_org.user_id = $2
+    ON target_org.organization_id = COALESCE(sp.organization_id, org.id) AND target_org.user_id = $2
 LEFT JOIN custom_roles AS target_org_role ON target_org_role.id = target_org.custom_role_id
 LEFT JOIN space_members AS existing ON existing.space_id = sp.id AND existing.user_id = $2
 LEFT JOIN custom_roles AS requested ON requested.id = $4`
 
 // factsArgs are the arguments of factsQuery for q: NULL, which matches no
-// row, for a target or a custom role the query does not name.
+// row, for a target or a custom role the query does not name, and for the
+// space or the organization of the level q does not work at.
 func factsArgs(q membership.Query) []any {
 	var roleID any
 	if q.Role.Kind == membership.RoleKindCustom {
 		roleID = string(q.Role.ID)
 	}
-	return []any{string(q.Actor), nullable(q.UserID), string(q.SpaceID), roleID}
+	var spaceID, orgID any
+	if q.Operation.Level() == membership.LevelOrganization {
+		orgID = string(q.OrganizationID)
+	} else {
+		spaceID = string(q.SpaceID)
+	}
+	return []any{string(q.Actor), nullable(q.UserID), spaceID, roleID, orgID}
 }
 
 // pageQuery reads a page of a space's memberships after a user, in user id
@@ -111,12 +121,14 @@ type (
 	factsRow struct {
 		actor, target userColumns
 		space         struct {
-			id, organizationID, name pgtype.Text
-			isPrivate                pgtype.Bool
+			id, organizationID, name, description pgtype.Text
+			isPrivate                             pgtype.Bool
+			createdAt                             pgtype.Timestamptz
 		}
 		organization struct{ id, accountID, name pgtype.Text }
 		actorOrg     grantColumns
 		actorSpace   grantColumns
+		targetOrgID  pgtype.Text
 		targetOrg    grantColumns
 		existing     struct {
 			id   pgtype.Text
@@ -141,13 +153,14 @@ func (g *grantColumns) dest() []any {
 // scanFacts reads the row of factsQuery into Facts for q.
 func scanFacts(row pgx.Row, q membership.Query) (*membership.Facts, error) {
 	var r factsRow
-	dest := make([]any, 0, 42)
+	dest := make([]any, 0, 45)
 	dest = append(dest, r.actor.dest()...)
 	dest = append(dest, r.target.dest()...)
-	dest = append(dest, &r.space.id, &r.space.organizationID, &r.space.name, &r.space.isPrivate)
+	dest = append(dest, &r.space.id, &r.space.organizationID, &r.space.name, &r.space.description, &r.space.isPrivate, &r.space.createdAt)
 	dest = append(dest, &r.organization.id, &r.organization.accountID, &r.organization.name)
 	dest = append(dest, r.actorOrg.dest()...)
 	dest = append(dest, r.actorSpace.dest()...)
+	dest = append(dest, &r.targetOrgID)
 	dest = append(dest, r.targetOrg.dest()...)
 	dest = append(dest, &r.existing.id, &r.existing.role.predefined, &r.existing.role.customID)
 	dest = append(dest, r.requested.dest()...)
@@ -168,7 +181,9 @@ func scanFacts(row pgx.Row, q membership.Query) (*membership.Facts, error) {
 			ID:             membership.ID(r.space.id.String),
 			OrganizationID: membership.ID(r.space.organizationID.String),
 			Name:           r.space.name.String,
+			Description:    r.space.description.String,
 			IsPrivate:      r.space.isPrivate.Bool,
+			CreatedAt:      r.space.createdAt.Time.UTC(),
 		}
 	}
 	if r.organization.id.Valid {
@@ -188,6 +203,14 @@ func scanFacts(row pgx.Row, q membership.Query) (*membership.Facts, error) {
 	} {
 		if *g.to, err = g.from.grant(); err != nil {
 			return nil, err
+		}
+	}
+	if r.targetOrgID.Valid {
+		f.TargetOrganizationMember = &membership.OrganizationMember{
+			ID:             membership.ID(r.targetOrgID.String),
+			OrganizationID: organizationOf(f),
+			UserID:         q.UserID,
+			Role:           f.TargetOrganizationRole.Role,
 		}
 	}
 	if r.existing.id.Valid {
@@ -269,4 +292,13 @@ func roleArgs(r membership.RoleAssignment) (predefined, customID any) {
 		return nil, string(r.ID)
 	}
 	return r.Name.String(), nil
+}
+
+// organizationID is the id of the organization the facts are about: the
+// space's, or the one an organization operation names.
+func organizationOf(f *membership.Facts) membership.ID {
+	if f.Space != nil {
+		return f.Space.OrganizationID
+	}
+	return f.Query.OrganizationID
 }

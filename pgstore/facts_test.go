@@ -50,7 +50,7 @@ func TestFactsMatchMemstore(t *testing.T) {
 		roles = append(roles, membership.Custom(r.ID))
 	}
 
-	ignoreIDs := cmpopts.IgnoreFields(membership.Membership{}, "ID")
+	ignoreIDs := cmp.Options{cmpopts.IgnoreFields(membership.Membership{}, "ID"), cmpopts.IgnoreFields(membership.OrganizationMember{}, "ID")}
 	compared := 0
 	for _, actor := range users {
 		for _, space := range spaces {
@@ -71,7 +71,38 @@ func TestFactsMatchMemstore(t *testing.T) {
 			}
 		}
 	}
+	orgs := []membership.ID{missing}
+	for _, o := range demo.Organizations {
+		orgs = append(orgs, o.ID)
+	}
+	for _, op := range []membership.Operation{membership.OperationOrgAdd, membership.OperationOrgRemove} {
+		for _, actor := range users {
+			for _, org := range orgs {
+				for _, user := range users {
+					q := membership.Query{Operation: op, Actor: actor, OrganizationID: org, UserID: user}
+					if op == membership.OperationOrgAdd {
+						q.Role = roles[compared%len(roles)]
+					}
+					want, got := readFacts(t, mem, q), readFacts(t, pg, q)
+					if diff := cmp.Diff(want, got, ignoreIDs); diff != "" {
+						t.Fatalf("facts of %+v (-memstore +pgstore):\n%s", q, diff)
+					}
+					compared++
+				}
+			}
+		}
+	}
 	t.Logf("compared the facts of %d requests", compared)
+}
+
+// readFacts returns the facts s reads for q.
+func readFacts(t *testing.T, s membership.Store, q membership.Query) *membership.Facts {
+	t.Helper()
+	f, _, err := s.Read(context.Background(), q)
+	if err != nil {
+		t.Fatalf("Read(%+v): %v", q, err)
+	}
+	return f
 }
 
 // gatherFacts returns the facts s gives check for req, writing nothing.

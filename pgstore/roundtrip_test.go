@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -107,7 +108,7 @@ func TestRoundTrips(t *testing.T) {
 		if f.Existing == nil {
 			return membership.Change{}, membership.ErrMembershipNotFound
 		}
-		return membership.Change{Kind: membership.ChangeDelete}, nil
+		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangeDelete}, nil
 	}
 	page := membership.Query{Operation: membership.OperationList, Actor: w.actor.ID, SpaceID: w.space.ID, Page: &membership.PageQuery{Limit: 50}}
 
@@ -176,4 +177,93 @@ func TestRoundTrips(t *testing.T) {
 	}
 	requests, wire := trips.reset()
 	t.Logf("first add on a connection, which prepares its statements: %d round trips (%d pgx requests)", wire, requests)
+}
+
+// TestOrganizationRoundTrips counts the round trips of organization adds
+// and removes: two each, however many space memberships a removal takes
+// with it.
+func TestOrganizationRoundTrips(t *testing.T) {
+	t.Parallel()
+	cfg := newSchema(t)
+	trips := &roundTrips{}
+	cfg.MaxConns = 1
+	cfg.ConnConfig.Tracer = trips
+	dial := cfg.ConnConfig.DialFunc
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: conn, trips: trips, reading: true}, nil
+	}
+	cfg.ShouldPing = func(context.Context, pgxpool.ShouldPingParams) bool { return false }
+	s := migratedStore(t, newPool(t, cfg))
+	w := seedWorld(t, s)
+	ctx := context.Background()
+	const cascaded = 5
+	spaces := seedSpaces(t, s, w, cascaded)
+
+	orgQuery := func(op membership.Operation, user membership.ID, role membership.RoleAssignment) membership.Query {
+		return membership.Query{Operation: op, Actor: w.actor.ID, OrganizationID: w.org.ID, UserID: user, Role: role}
+	}
+	add := func(user membership.ID, role membership.RoleAssignment) (membership.Written, error) {
+		return s.Write(ctx, orgQuery(membership.OperationOrgAdd, user, role), func(*membership.Facts) (membership.Change, error) {
+			return membership.Change{Level: membership.LevelOrganization, Kind: membership.ChangePut, Role: role}, nil
+		})
+	}
+	remove := func(user membership.ID) (membership.Written, error) {
+		return s.Write(ctx, orgQuery(membership.OperationOrgRemove, user, membership.RoleAssignment{}), func(f *membership.Facts) (membership.Change, error) {
+			if f.TargetOrganizationMember == nil {
+				return membership.Change{}, membership.ErrMembershipNotFound
+			}
+			return membership.Change{Level: membership.LevelOrganization, Kind: membership.ChangeDeleteCascade}, nil
+		})
+	}
+
+	// As in TestRoundTrips, the first pass prepares the statements.
+	for pass, users := range [][]membership.ID{w.members[:3], w.members[3:6]} {
+		newcomer, alone, spread := id(fmt.Sprintf("User:newcomer%d", pass)), users[1], users[2]
+		if err := s.PutUser(ctx, membership.User{ID: newcomer, AccountID: w.account.ID, Name: "N", Email: "n@example.com", Role: membership.AccountMember}); err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range spaces {
+			if _, err := s.PutSpaceMember(ctx, sp, spread, membership.Predefined(membership.RoleMember)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			name     string
+			cascaded int // space memberships the write removes with it
+			run      func() (membership.Written, error)
+		}{
+			{"organization add", 0, func() (membership.Written, error) { return add(newcomer, membership.Predefined(membership.RoleMember)) }},
+			{"organization role change", 0, func() (membership.Written, error) {
+				return add(newcomer, membership.Predefined(membership.RoleReadOnly))
+			}},
+			{"organization unchanged role", 0, func() (membership.Written, error) {
+				return add(newcomer, membership.Predefined(membership.RoleReadOnly))
+			}},
+			{"organization add, custom role", 0, func() (membership.Written, error) { return add(newcomer, membership.Custom(w.role.ID)) }},
+			{"organization remove, no space memberships", 0, func() (membership.Written, error) { return remove(alone) }},
+			{fmt.Sprintf("organization remove, %d space memberships", cascaded), cascaded, func() (membership.Written, error) { return remove(spread) }},
+			{"organization remove of no membership", 0, func() (membership.Written, error) { return remove(spread) }},
+		} {
+			trips.reset()
+			written, err := tc.run()
+			if err != nil && err != membership.ErrMembershipNotFound {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			requests, wire := trips.reset()
+			if len(written.Cascaded) != tc.cascaded {
+				t.Errorf("%s: cascaded %d space memberships, want %d", tc.name, len(written.Cascaded), tc.cascaded)
+			}
+			if pass == 0 {
+				continue
+			}
+			t.Logf("%s: %d round trips (%d pgx requests)", tc.name, wire, requests)
+			if requests > 2 || wire > 2 {
+				t.Errorf("%s: %d round trips on the wire, %d pgx requests; want at most 2", tc.name, wire, requests)
+			}
+		}
+	}
 }

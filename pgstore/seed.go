@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spaceauthz/spaceauthz/membership"
 )
@@ -44,28 +45,37 @@ ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, name = excluded
 }
 
 // PutOrganizationMember stores a user's membership of an organization, in
-// the organization's account. The user must belong to that account.
+// the organization's account. The user must belong to that account. An
+// empty m.ID keeps the existing membership's id, or gets a new one.
 func (s *Store) PutOrganizationMember(ctx context.Context, m membership.OrganizationMember) error {
 	if err := m.Role.Validate(); err != nil {
 		return err
 	}
+	keep := m.ID == ""
+	if keep {
+		m.ID = newMembershipID()
+	}
 	predefined, customID := roleArgs(m.Role.Canonical())
-	return s.put(ctx, "organization member", m.UserID, []membership.ID{m.OrganizationID, m.UserID},
-		`INSERT INTO organization_members (organization_id, user_id, account_id, predefined_role, custom_role_id)
-SELECT org.id, $2, org.account_id, $3, $4 FROM organizations AS org WHERE org.id = $1
+	return s.put(ctx, "organization member", m.UserID, []membership.ID{m.ID, m.OrganizationID, m.UserID},
+		`INSERT INTO organization_members (id, organization_id, user_id, account_id, predefined_role, custom_role_id)
+SELECT $5, org.id, $2, org.account_id, $3, $4 FROM organizations AS org WHERE org.id = $1
 ON CONFLICT (organization_id, user_id) DO UPDATE SET account_id = excluded.account_id,
-    predefined_role = excluded.predefined_role, custom_role_id = excluded.custom_role_id`,
-		string(m.OrganizationID), string(m.UserID), predefined, customID)
+    predefined_role = excluded.predefined_role, custom_role_id = excluded.custom_role_id,
+    id = CASE WHEN $6::boolean THEN organization_members.id ELSE excluded.id END`,
+		string(m.OrganizationID), string(m.UserID), predefined, customID, string(m.ID), keep)
 }
 
-// PutSpace stores a space, in its organization's account.
+// PutSpace stores a space, in its organization's account. A zero CreatedAt
+// becomes the time of the write.
 func (s *Store) PutSpace(ctx context.Context, sp membership.Space) error {
+	createdAt := membership.SpaceCreatedAt(sp.CreatedAt, time.Now())
 	return s.put(ctx, "space", sp.ID, []membership.ID{sp.ID, sp.OrganizationID},
-		`INSERT INTO spaces (id, account_id, organization_id, name, is_private)
-SELECT $1, org.account_id, org.id, $3, $4 FROM organizations AS org WHERE org.id = $2
+		`INSERT INTO spaces (id, account_id, organization_id, name, description, is_private, created_at)
+SELECT $1, org.account_id, org.id, $3, $4, $5, $6 FROM organizations AS org WHERE org.id = $2
 ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, organization_id = excluded.organization_id,
-    name = excluded.name, is_private = excluded.is_private`,
-		string(sp.ID), string(sp.OrganizationID), sp.Name, sp.IsPrivate)
+    name = excluded.name, description = excluded.description, is_private = excluded.is_private,
+    created_at = excluded.created_at`,
+		string(sp.ID), string(sp.OrganizationID), sp.Name, sp.Description, sp.IsPrivate, createdAt)
 }
 
 // PutCustomRole stores a custom role with its permissions in their order.
@@ -82,16 +92,18 @@ ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, name = excluded
 }
 
 // PutSpaceMember upserts the membership of userID in spaceID, as Write
-// would, but with no decision.
+// would, but with no decision. The user must be a member of the space's
+// organization: the schema holds every writer to that.
 func (s *Store) PutSpaceMember(ctx context.Context, spaceID, userID membership.ID, role membership.RoleAssignment) (membership.Membership, error) {
 	req := membership.AddUserRequest{Actor: userID, SpaceID: spaceID, UserID: userID, Role: role}
 	if err := req.Validate(); err != nil {
 		return membership.Membership{}, err
 	}
 	q := membership.Query{Operation: membership.OperationAdd, Actor: userID, SpaceID: spaceID, UserID: userID, Role: role}
-	return s.Write(ctx, q, func(*membership.Facts) (membership.Change, error) {
-		return membership.Change{Kind: membership.ChangePut, Role: role}, nil
+	w, err := s.Write(ctx, q, func(*membership.Facts) (membership.Change, error) {
+		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: role}, nil
 	})
+	return w.Space, err
 }
 
 // put runs one write after checking that ids are IDs. A write of no row

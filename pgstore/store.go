@@ -95,7 +95,9 @@ func (s *Store) Close() {
 const (
 	lockUsers               = `SELECT 1 FROM users WHERE id IN ($1, $2) FOR SHARE`
 	lockSpace               = `SELECT 1 FROM spaces AS sp JOIN organizations AS org ON org.id = sp.organization_id WHERE sp.id = $1 FOR SHARE`
+	lockOrganization        = `SELECT 1 FROM organizations WHERE id = $1 FOR SHARE`
 	lockOrganizationMembers = `SELECT 1 FROM organization_members WHERE organization_id = $1 AND user_id IN ($2, $3) FOR SHARE`
+	lockOrganizationMember  = `SELECT 1 FROM organization_members WHERE organization_id = $1 AND user_id = $2 FOR SHARE`
 	lockActorSpaceMember    = `SELECT 1 FROM space_members WHERE space_id = $1 AND user_id = $2 FOR SHARE`
 	lockSpaceMember         = `SELECT 1 FROM space_members WHERE id = $1 FOR SHARE`
 	lockCustomRoles         = `SELECT 1 FROM custom_roles WHERE id IN ($1, $2, $3, $4) FOR SHARE`
@@ -104,14 +106,50 @@ const (
 	// and deadlock on the upgrade.
 	lockExistingForUpdate = `SELECT 1 FROM space_members WHERE id = $1 FOR NO KEY UPDATE`
 	lockExistingForDelete = `SELECT 1 FROM space_members WHERE id = $1 FOR UPDATE`
+	// The same for an organization membership. FOR UPDATE, which a space
+	// add's share lock and its foreign key check's KEY SHARE lock both
+	// block, orders a removal against the adds to the organization's spaces.
+	lockOrganizationMemberForUpdate = `SELECT 1 FROM organization_members WHERE id = $1 FOR NO KEY UPDATE`
+	lockOrganizationMemberForDelete = `SELECT 1 FROM organization_members WHERE id = $1 FOR UPDATE`
+	lockOrganizationMemberShared    = `SELECT 1 FROM organization_members WHERE id = $1 FOR SHARE`
 
-	upsertMembership = `INSERT INTO space_members (id, space_id, user_id, account_id, predefined_role, custom_role_id)
-VALUES ($1, $2, $3, $4, $5, $6)
+	upsertMembership = `INSERT INTO space_members (id, space_id, user_id, account_id, predefined_role, custom_role_id, organization_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (space_id, user_id) DO UPDATE
 SET predefined_role = excluded.predefined_role, custom_role_id = excluded.custom_role_id
 RETURNING id`
 	deleteMembership = `DELETE FROM space_members WHERE id = $1`
+
+	upsertOrganizationMember = `INSERT INTO organization_members (id, organization_id, user_id, account_id, predefined_role, custom_role_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (organization_id, user_id) DO UPDATE
+SET predefined_role = excluded.predefined_role, custom_role_id = excluded.custom_role_id
+RETURNING id`
+	// A plain delete of an organization membership must not take space
+	// memberships with it (the foreign key would cascade): it deletes
+	// nothing when one rests on it.
+	deleteLoneOrganizationMember = `DELETE FROM organization_members AS om WHERE om.id = $1
+AND NOT EXISTS (SELECT 1 FROM space_members AS sm WHERE sm.organization_id = om.organization_id AND sm.user_id = om.user_id)
+RETURNING 1`
+	// The cascade deletes the space memberships itself, to return them. A
+	// membership committed after the facts were read is not in the
+	// transaction's snapshot; the foreign key's own cascade, which finds
+	// it, then fails with a serialization error, and the removal is tried
+	// again on facts that hold it.
+	cascadeSpaceMembers = `WITH gone AS (
+    DELETE FROM space_members WHERE organization_id = $1 AND user_id = $2
+    RETURNING id, space_id, predefined_role, custom_role_id)
+SELECT id, space_id, predefined_role, custom_role_id FROM gone ORDER BY space_id COLLATE "C"`
+	deleteOrganizationMember = `DELETE FROM organization_members WHERE id = $1`
 )
+
+// invariantConstraint is the foreign key that keeps every space membership
+// on a membership of the space's organization.
+const invariantConstraint = "space_members_organization_member_fkey"
+
+// errMembershipsBelow is the error of a plain delete of an organization
+// membership on which space memberships rest: only a cascade removes it.
+var errMembershipsBelow = errors.New("pgstore: space memberships rest on the organization membership; only a cascade removes it")
 
 // nullable passes an empty id as NULL, which matches no row.
 func nullable(id membership.ID) any {
@@ -184,6 +222,14 @@ func (s *Store) Read(ctx context.Context, q membership.Query) (_ *membership.Fac
 // user already has the role) still takes the locks and commits, and writes
 // nothing.
 //
+// A change at LevelOrganization does the same on the organization
+// membership; a ChangeDeleteCascade deletes the user's memberships of the
+// organization's spaces and then the organization membership in the same
+// second round trip. The schema's foreign key from space_members to
+// organization_members holds the invariant against any writer: a space
+// membership committed after the facts were read makes the removal's
+// cascade fail with 40001, and the removal is retried on facts that hold it.
+//
 // Other records that the facts did not find are not locked (PostgreSQL
 // locks rows, not their absence): a user, a role held or a custom role
 // created while decide runs is not seen, as membership.Store allows.
@@ -195,27 +241,27 @@ func (s *Store) Read(ctx context.Context, q membership.Query) (_ *membership.Fac
 // every failure the transaction is rolled back, except when the connection
 // is lost while COMMIT is in flight: then the outcome is unknown (a retry is
 // safe: an upsert is idempotent, and a repeated remove answers 404).
-func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
+func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	for retry := 0; ; retry++ {
-		m, err := s.tryWrite(ctx, q, decide)
+		w, err := s.tryWrite(ctx, q, decide)
 		if !errors.Is(err, errLostRace) {
-			return m, err
+			return w, err
 		}
 		if retry == s.cfg.maxRetries {
-			return membership.Membership{}, fmt.Errorf("pgstore: writing: lost to concurrent writes %d times: %w",
+			return membership.Written{}, fmt.Errorf("pgstore: writing: lost to concurrent writes %d times: %w",
 				retry+1, membership.Unavailable(err))
 		}
 		if err := s.backoff(ctx, retry); err != nil {
-			return membership.Membership{}, err
+			return membership.Written{}, err
 		}
 	}
 }
 
 // tryWrite is one attempt of Write.
-func (s *Store) tryWrite(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (_ membership.Membership, err error) {
+func (s *Store) tryWrite(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (_ membership.Written, err error) {
 	pc, err := s.acquire(ctx)
 	if err != nil {
-		return membership.Membership{}, err
+		return membership.Written{}, err
 	}
 	defer pc.Release()
 	conn := pc.Conn()
@@ -227,14 +273,14 @@ func (s *Store) tryWrite(ctx context.Context, q membership.Query, decide func(*m
 
 	facts, err := s.beginAndReadFacts(ctx, conn, q)
 	if err != nil {
-		return membership.Membership{}, err
+		return membership.Written{}, err
 	}
 	change, err := decide(facts)
 	if err != nil {
-		return membership.Membership{}, err
+		return membership.Written{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return membership.Membership{}, fmt.Errorf("pgstore: writing: %w", err)
+		return membership.Written{}, fmt.Errorf("pgstore: writing: %w", err)
 	}
 	return s.changeAndCommit(ctx, conn, facts, change)
 }
@@ -261,51 +307,35 @@ func (s *Store) beginAndReadFacts(ctx context.Context, conn *pgx.Conn, q members
 }
 
 // changeAndCommit is the second round trip of a write: it locks the rows
-// behind f, makes the change (unless it changes nothing) and commits.
-func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membership.Facts, change membership.Change) (membership.Membership, error) {
-	q := f.Query
-	var stmt *writeStatement
-	switch change.Kind {
-	case membership.ChangeNone:
-	case membership.ChangePut:
-		role := change.Role.Canonical()
-		if f.Existing == nil || f.Existing.Role != role {
-			if f.Space == nil || f.Organization == nil {
-				return membership.Membership{}, fmt.Errorf("pgstore: writing: space %s does not exist", q.SpaceID)
-			}
-			predefined, customID := roleArgs(role)
-			stmt = &writeStatement{sql: upsertMembership, args: []any{string(newMembershipID()), string(q.SpaceID), string(q.UserID),
-				string(f.Organization.AccountID), predefined, customID}, returning: true}
-		}
-	case membership.ChangeDelete:
-		if f.Existing == nil {
-			return membership.Membership{}, membership.ErrMembershipNotFound
-		}
-		stmt = &writeStatement{sql: deleteMembership, args: []any{string(f.Existing.ID)}}
-	default:
-		return membership.Membership{}, fmt.Errorf("pgstore: unknown change %d", change.Kind)
+// behind f, makes the change (unless it changes nothing) and commits. An
+// organization removal deletes the space memberships of the cascade in this
+// same round trip, so a write takes two round trips whatever it removes.
+func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membership.Facts, change membership.Change) (membership.Written, error) {
+	plan, err := planChange(f, change)
+	if err != nil {
+		return membership.Written{}, err
 	}
-
 	b := &pgx.Batch{}
 	locks := 0
 	if s.cfg.lockFacts {
-		locks = queueLocks(b, f, change.Kind, stmt != nil)
+		locks = queueLocks(b, f, change.Kind, len(plan.steps) > 0)
 	}
-	if stmt != nil {
-		b.Queue(stmt.sql, stmt.args...)
+	for _, st := range plan.steps {
+		b.Queue(st.sql, st.args...)
 	}
 	b.Queue("COMMIT")
 	br := conn.SendBatch(ctx, b)
-	var err error
 	for range locks {
 		if _, err = br.Exec(); err != nil {
 			break
 		}
 	}
-	var storedID string
-	if err == nil && stmt != nil {
-		if stmt.returning {
-			err = br.QueryRow().Scan(&storedID)
+	for _, st := range plan.steps {
+		if err != nil {
+			break
+		}
+		if st.scan != nil {
+			err = st.scan(br)
 		} else {
 			_, err = br.Exec()
 		}
@@ -323,44 +353,230 @@ func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membersh
 		err = closeErr
 	}
 	if err != nil {
-		err = classify(ctx, conn, "writing the membership", err)
-		if conn.IsClosed() && errors.Is(err, membership.ErrUnavailable) {
-			// The COMMIT went out with this round trip; whether the server
-			// received it before the connection went, no one can tell.
-			return membership.Membership{}, membership.Unavailable(err).WithDetail(outcomeUnknown)
-		}
-		return membership.Membership{}, err
+		return membership.Written{}, writeError(ctx, conn, err)
 	}
-	switch {
-	case change.Kind == membership.ChangeDelete:
-		return *f.Existing, nil
-	case change.Kind == membership.ChangeNone:
-		return membership.Membership{}, nil
-	case stmt == nil:
-		return *f.Existing, nil
+	return plan.written, nil
+}
+
+// writeError is the error of a failed second round trip.
+func writeError(ctx context.Context, conn *pgx.Conn, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" && pgErr.ConstraintName == invariantConstraint {
+		// The target left the organization in a way the locks did not see
+		// (it was never in the facts' snapshot): the database refused what
+		// the store refuses too.
+		return membership.ErrUserNotInOrganization
 	}
-	return membership.Membership{ID: membership.ID(storedID), UserID: q.UserID, SpaceID: q.SpaceID, Role: change.Role.Canonical()}, nil
+	err = classify(ctx, conn, "writing the membership", err)
+	if conn.IsClosed() && errors.Is(err, membership.ErrUnavailable) {
+		// The COMMIT went out with this round trip; whether the server
+		// received it before the connection went, no one can tell.
+		return membership.Unavailable(err).WithDetail(outcomeUnknown)
+	}
+	return err
 }
 
 // outcomeUnknown is the detail of a 503 whose change may have been made: a
 // client must not be told that nothing was written.
 const outcomeUnknown = "the connection to the database was lost while the change was committing; it may have been made, and retrying it is safe"
 
-// writeStatement is the statement that makes a change.
-type writeStatement struct {
-	sql       string
-	args      []any
-	returning bool // it returns the membership's id
+// writePlan is what the second round trip of a write runs after the locks,
+// and what the write returns once it has committed.
+type writePlan struct {
+	steps   []writeStep
+	written membership.Written
+}
+
+// writeStep is one statement that makes a change.
+type writeStep struct {
+	sql  string
+	args []any
+	// scan reads the statement's result into the plan; nil for a statement
+	// whose result is only its success.
+	scan func(pgx.BatchResults) error
+}
+
+// planChange returns the statements that make change on the facts f.
+func planChange(f *membership.Facts, change membership.Change) (*writePlan, error) {
+	if change.Kind == membership.ChangeNone {
+		return &writePlan{}, nil
+	}
+	level := f.Query.Operation.Level()
+	switch {
+	case change.Level == membership.LevelSpace && level == membership.LevelSpace:
+		return planSpace(f, change)
+	case change.Level == membership.LevelOrganization && level == membership.LevelOrganization:
+		return planOrganization(f, change)
+	}
+	return nil, fmt.Errorf("pgstore: writing: a change at level %d for a %q query", change.Level, f.Query.Operation)
+}
+
+// planSpace plans a change of the target's membership of the space.
+func planSpace(f *membership.Facts, change membership.Change) (*writePlan, error) {
+	q := f.Query
+	switch change.Kind {
+	case membership.ChangePut:
+		if f.Space == nil || f.Organization == nil {
+			return nil, fmt.Errorf("pgstore: writing: space %s does not exist", q.SpaceID)
+		}
+		if f.TargetOrganizationMember == nil {
+			// The invariant holds whatever the policy allows.
+			return nil, membership.ErrUserNotInOrganization
+		}
+		role := change.Role.Canonical()
+		if f.Existing != nil && f.Existing.Role == role {
+			return &writePlan{written: membership.Written{Space: *f.Existing}}, nil
+		}
+		p := &writePlan{written: membership.Written{Space: membership.Membership{UserID: q.UserID, SpaceID: q.SpaceID, Role: role}}}
+		predefined, customID := roleArgs(role)
+		p.steps = []writeStep{{
+			sql: upsertMembership,
+			args: []any{string(newMembershipID()), string(q.SpaceID), string(q.UserID),
+				string(f.Organization.AccountID), predefined, customID, string(f.Space.OrganizationID)},
+			scan: func(br pgx.BatchResults) error { return scanID(br, &p.written.Space.ID) },
+		}}
+		return p, nil
+	case membership.ChangeDelete:
+		if f.Existing == nil {
+			return nil, membership.ErrMembershipNotFound
+		}
+		return &writePlan{
+			steps:   []writeStep{{sql: deleteMembership, args: []any{string(f.Existing.ID)}}},
+			written: membership.Written{Space: *f.Existing},
+		}, nil
+	}
+	return nil, fmt.Errorf("pgstore: writing: unknown change %d of a space membership", change.Kind)
+}
+
+// planOrganization plans a change of the target's membership of the
+// organization.
+func planOrganization(f *membership.Facts, change membership.Change) (*writePlan, error) {
+	q := f.Query
+	existing := f.TargetOrganizationMember
+	switch change.Kind {
+	case membership.ChangePut:
+		if f.Organization == nil {
+			return nil, fmt.Errorf("pgstore: writing: organization %s does not exist", q.OrganizationID)
+		}
+		role := change.Role.Canonical()
+		if existing != nil && existing.Role == role {
+			return &writePlan{written: membership.Written{Organization: *existing}}, nil
+		}
+		p := &writePlan{written: membership.Written{Organization: membership.OrganizationMember{
+			OrganizationID: q.OrganizationID, UserID: q.UserID, Role: role}}}
+		predefined, customID := roleArgs(role)
+		p.steps = []writeStep{{
+			sql: upsertOrganizationMember,
+			args: []any{string(newMembershipID()), string(q.OrganizationID), string(q.UserID),
+				string(f.Organization.AccountID), predefined, customID},
+			scan: func(br pgx.BatchResults) error { return scanID(br, &p.written.Organization.ID) },
+		}}
+		return p, nil
+	case membership.ChangeDelete:
+		if existing == nil {
+			return nil, membership.ErrMembershipNotFound
+		}
+		return &writePlan{
+			steps:   []writeStep{{sql: deleteLoneOrganizationMember, args: []any{string(existing.ID)}, scan: scanLoneDelete}},
+			written: membership.Written{Organization: *existing},
+		}, nil
+	case membership.ChangeDeleteCascade:
+		if existing == nil {
+			return nil, membership.ErrMembershipNotFound
+		}
+		p := &writePlan{written: membership.Written{Organization: *existing}}
+		p.steps = []writeStep{{
+			sql:  cascadeSpaceMembers,
+			args: []any{string(existing.OrganizationID), string(existing.UserID)},
+			scan: func(br pgx.BatchResults) error {
+				var err error
+				p.written.Cascaded, err = scanCascaded(br, existing.UserID)
+				return err
+			},
+		}, {sql: deleteOrganizationMember, args: []any{string(existing.ID)}}}
+		return p, nil
+	}
+	return nil, fmt.Errorf("pgstore: writing: unknown change %d of an organization membership", change.Kind)
+}
+
+// scanID reads the id an upsert returns.
+func scanID(br pgx.BatchResults, to *membership.ID) error {
+	var id string
+	if err := br.QueryRow().Scan(&id); err != nil {
+		return err
+	}
+	*to = membership.ID(id)
+	return nil
+}
+
+// scanLoneDelete reads the result of deleteLoneOrganizationMember, which
+// deletes nothing when space memberships rest on the membership.
+func scanLoneDelete(br pgx.BatchResults) error {
+	var one int
+	err := br.QueryRow().Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errMembershipsBelow
+	}
+	return err
+}
+
+// scanCascaded reads the space memberships of userID that the cascade
+// deleted, in space id order.
+func scanCascaded(br pgx.BatchResults, userID membership.ID) ([]membership.Membership, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []membership.Membership
+	for rows.Next() {
+		var (
+			id, spaceID string
+			role        roleColumns
+		)
+		if err := rows.Scan(&id, &spaceID, &role.predefined, &role.customID); err != nil {
+			return nil, err
+		}
+		r, err := role.assignment()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, membership.Membership{ID: membership.ID(id), UserID: userID, SpaceID: membership.ID(spaceID), Role: r})
+	}
+	return out, rows.Err()
 }
 
 // queueLocks queues the statements that lock the rows behind f and returns
-// how many it queued.
+// how many it queued. write says whether the change writes anything.
 func queueLocks(b *pgx.Batch, f *membership.Facts, kind membership.ChangeKind, write bool) int {
 	n := b.Len()
 	req := f.Query
 	if f.Actor != nil || f.Target != nil {
 		b.Queue(lockUsers, string(req.Actor), nullable(req.UserID))
 	}
+	if req.Operation.Level() == membership.LevelOrganization {
+		queueOrganizationLocks(b, f, kind, write)
+	} else {
+		queueSpaceLocks(b, f, kind, write)
+	}
+	var roles [4]any
+	found := 0
+	for _, r := range []*membership.CustomRole{f.ActorOrganizationRole.CustomRole, f.ActorSpaceRole.CustomRole, f.TargetOrganizationRole.CustomRole, f.CustomRole} {
+		if r != nil {
+			roles[found] = string(r.ID)
+			found++
+		}
+	}
+	if found > 0 {
+		b.Queue(lockCustomRoles, roles[:]...)
+	}
+	return b.Len() - n
+}
+
+// queueSpaceLocks locks the space, the organization members and the space
+// memberships behind the facts of a space operation.
+func queueSpaceLocks(b *pgx.Batch, f *membership.Facts, kind membership.ChangeKind, write bool) {
+	req := f.Query
 	b.Queue(lockSpace, string(req.SpaceID))
 	if f.ActorOrganizationRole.Held() || f.TargetOrganizationRole.Held() {
 		b.Queue(lockOrganizationMembers, string(f.Space.OrganizationID), string(req.Actor), nullable(req.UserID))
@@ -379,18 +595,29 @@ func queueLocks(b *pgx.Batch, f *membership.Facts, kind membership.ChangeKind, w
 			b.Queue(lockSpaceMember, string(f.Existing.ID))
 		}
 	}
-	var roles [4]any
-	found := 0
-	for _, r := range []*membership.CustomRole{f.ActorOrganizationRole.CustomRole, f.ActorSpaceRole.CustomRole, f.TargetOrganizationRole.CustomRole, f.CustomRole} {
-		if r != nil {
-			roles[found] = string(r.ID)
-			found++
+}
+
+// queueOrganizationLocks locks the organization and the memberships of it
+// behind the facts of an organization operation.
+func queueOrganizationLocks(b *pgx.Batch, f *membership.Facts, kind membership.ChangeKind, write bool) {
+	req := f.Query
+	if f.Organization != nil {
+		b.Queue(lockOrganization, string(f.Organization.ID))
+	}
+	if f.ActorOrganizationRole.Held() && req.Actor != req.UserID {
+		// The actor's own membership: read, never written here.
+		b.Queue(lockOrganizationMember, string(f.Organization.ID), string(req.Actor))
+	}
+	if t := f.TargetOrganizationMember; t != nil {
+		switch {
+		case kind == membership.ChangeDelete || kind == membership.ChangeDeleteCascade:
+			b.Queue(lockOrganizationMemberForDelete, string(t.ID))
+		case write:
+			b.Queue(lockOrganizationMemberForUpdate, string(t.ID))
+		default:
+			b.Queue(lockOrganizationMemberShared, string(t.ID))
 		}
 	}
-	if found > 0 {
-		b.Queue(lockCustomRoles, roles[:]...)
-	}
-	return b.Len() - n
 }
 
 // acquire takes a connection from the pool, waiting at most the acquire

@@ -80,12 +80,13 @@ func (w *world) request(user membership.ID, role membership.RoleAssignment) memb
 // writes in these tests.
 func upsert(ctx context.Context, s membership.Store, req membership.AddUserRequest, check func(*membership.Facts) error) (membership.Membership, error) {
 	q := membership.Query{Operation: membership.OperationAdd, Actor: req.Actor, SpaceID: req.SpaceID, UserID: req.UserID, Role: req.Role}
-	return s.Write(ctx, q, func(f *membership.Facts) (membership.Change, error) {
+	w, err := s.Write(ctx, q, func(f *membership.Facts) (membership.Change, error) {
 		if err := check(f); err != nil {
 			return membership.Change{}, err
 		}
-		return membership.Change{Kind: membership.ChangePut, Role: req.Role}, nil
+		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: req.Role}, nil
 	})
+	return w.Space, err
 }
 
 // spaceMembers reads the memberships of a space, in user order.

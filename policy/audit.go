@@ -25,14 +25,17 @@ func (f AuditFunc) Audit(ctx context.Context, r DecisionRecord) { f(ctx, r) }
 // decision itself: its fields point into the facts and the decision, and
 // InputDigest does the hashing, only for a sink that calls it.
 type DecisionRecord struct {
-	// Operation, Actor, SpaceID, UserID and Role are the request, as in
-	// membership.Query: UserID is empty for a list, Role is the zero
-	// assignment unless an add asks for one.
-	Operation membership.Operation
-	Actor     membership.ID
-	SpaceID   membership.ID
-	UserID    membership.ID
-	Role      membership.RoleAssignment
+	// Operation, Actor, SpaceID, OrganizationID, UserID and Role are the
+	// request, as in membership.Query: SpaceID is empty for an
+	// organization operation and OrganizationID for any other, UserID is
+	// empty for a list, Role is the zero assignment unless an add asks for
+	// one.
+	Operation      membership.Operation
+	Actor          membership.ID
+	SpaceID        membership.ID
+	OrganizationID membership.ID
+	UserID         membership.ID
+	Role           membership.RoleAssignment
 	// Allow is the answer; a failed decision is a deny.
 	Allow bool
 	// Violations are the rules the facts broke, in no particular order;
@@ -91,7 +94,8 @@ type queuedRecord struct {
 
 // NewSlogAudit returns a sink that writes each decision as one structured
 // log record, message "decision", with the attributes operation, actor,
-// space, user (for an add or a remove), role (when an add asks for one),
+// space (or organization, for an organization operation), user (for all
+// but a list), role (when an add asks for one),
 // allow, violations (the rules that fired, as rule=code), revision,
 // duration, cached, error (for a failure) and input_digest (when asked
 // for). With opts.Queue, call Close when done, so that no record is lost.
@@ -155,8 +159,14 @@ func (s *SlogAudit) write(ctx context.Context, level slog.Level, r DecisionRecor
 	attrs = append(attrs,
 		slog.String("operation", r.Operation.String()),
 		slog.String("actor", string(r.Actor)),
-		slog.String("space", string(r.SpaceID)),
 	)
+	// An organization operation names no space: its record says which
+	// organization instead, and a space operation's record stays as it was.
+	if r.OrganizationID != "" && r.SpaceID == "" {
+		attrs = append(attrs, slog.String("organization", string(r.OrganizationID)))
+	} else {
+		attrs = append(attrs, slog.String("space", string(r.SpaceID)))
+	}
 	if r.UserID != "" {
 		attrs = append(attrs, slog.String("user", string(r.UserID)))
 	}

@@ -220,3 +220,35 @@ func TestSlogAuditCloseWaits(t *testing.T) {
 		t.Errorf("Close returned with %d of 5 records written", n)
 	}
 }
+
+// TestSlogAuditOfAnOrganizationOperation: the record of an organization
+// operation names the organization, since there is no space.
+func TestSlogAuditOfAnOrganizationOperation(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	var records []policy.DecisionRecord
+	sink := policy.NewSlogAudit(slog.New(slog.NewJSONHandler(&buf, nil)), policy.SlogAuditOptions{})
+	e := newEngine(t, policy.WithAudit(policy.AuditFunc(func(ctx context.Context, r policy.DecisionRecord) {
+		records = append(records, r)
+		sink.Audit(ctx, r)
+	})))
+	f := allowedFacts()
+	f.Query = membership.Query{Operation: membership.OperationOrgRemove, Actor: f.Query.Actor, OrganizationID: f.Organization.ID, UserID: f.Query.UserID}
+	f.Space, f.Existing, f.ActorSpaceRole = nil, nil, membership.Grant{}
+	if _, err := e.Decide(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("not JSON: %s", buf.String())
+	}
+	if rec["operation"] != "org_remove" || rec["organization"] != string(f.Organization.ID) || rec["user"] != string(f.Query.UserID) {
+		t.Errorf("log record %v, want org_remove of the user in the organization", rec)
+	}
+	if _, ok := rec["space"]; ok {
+		t.Errorf("log record %v names a space", rec)
+	}
+	if len(records) != 1 || records[0].OrganizationID != f.Organization.ID || records[0].SpaceID != "" {
+		t.Errorf("records %+v, want one naming the organization and no space", records)
+	}
+}

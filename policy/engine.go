@@ -438,7 +438,7 @@ func (e *Engine) report(ctx context.Context, start time.Time, facts *membership.
 		}
 		if facts != nil {
 			q := &facts.Query
-			r.Operation, r.Actor, r.SpaceID, r.UserID, r.Role = q.Operation, q.Actor, q.SpaceID, q.UserID, q.Role
+			r.Operation, r.Actor, r.SpaceID, r.OrganizationID, r.UserID, r.Role = q.Operation, q.Actor, q.SpaceID, q.OrganizationID, q.UserID, q.Role
 		}
 		e.audit.Audit(ctx, r)
 	}

@@ -25,7 +25,8 @@ var (
 	// Mostly adds; the zero Operation stands for one the policy does not
 	// know.
 	genOperation = pick(membership.OperationAdd, membership.OperationAdd, membership.OperationAdd,
-		membership.OperationRemove, membership.OperationRemove, membership.OperationList, 0)
+		membership.OperationRemove, membership.OperationRemove, membership.OperationList,
+		membership.OperationOrgAdd, membership.OperationOrgAdd, membership.OperationOrgRemove, 0)
 	genPerms = rapid.SliceOfNDistinct(pick[membership.Permission](membership.PermissionRoleBindingCreate, "PROJECT_READ", membership.PermissionRoleBindingRead), 0, 3, rapid.ID)
 )
 
@@ -65,7 +66,7 @@ func genUser(t *rapid.T, label string, id membership.ID) *membership.User {
 	return &membership.User{ID: id, AccountID: genAccount.Draw(t, label+".account"), Name: genName.Draw(t, label+".name"), Email: genEmail.Draw(t, label+".email"), Role: genAcctRole.Draw(t, label+".role")}
 }
 
-// genFacts draws the facts of one add.
+// genFacts draws the facts of one request, of any operation.
 func genFacts(t *rapid.T) *membership.Facts {
 	req := membership.AddUserRequest{Actor: genUserID.Draw(t, "actor"), SpaceID: genSpaceID.Draw(t, "space"), UserID: genUserID.Draw(t, "user"), Role: genRole(t, "request.role")}
 	f := &membership.Facts{Query: membership.Query{Operation: genOperation.Draw(t, "operation"), Actor: req.Actor, SpaceID: req.SpaceID, UserID: req.UserID, Role: req.Role}}
@@ -74,6 +75,8 @@ func genFacts(t *rapid.T) *membership.Facts {
 		f.Query.Role = membership.RoleAssignment{}
 	case membership.OperationList:
 		f.Query.Role, f.Query.UserID = membership.RoleAssignment{}, ""
+	case membership.OperationOrgAdd, membership.OperationOrgRemove:
+		return genOrganizationFacts(t, f)
 	}
 	f.Actor = genUser(t, "actor", req.Actor)
 	if f.Query.UserID != "" {
@@ -97,6 +100,35 @@ func genFacts(t *rapid.T) *membership.Facts {
 	}
 	if f.Query.Role.Kind == membership.RoleKindCustom {
 		f.CustomRole = genCustomRole(t, "custom_role", req.Role.ID)
+	}
+	return f
+}
+
+// genOrganizationFacts completes the facts of an org_add or an org_remove
+// begun in f: the organization the query names, no space and no space
+// membership, the roles being those in the organization.
+func genOrganizationFacts(t *rapid.T, f *membership.Facts) *membership.Facts {
+	f.Query.OrganizationID, f.Query.SpaceID = genOrgID.Draw(t, "organization"), ""
+	if f.Query.Operation == membership.OperationOrgRemove {
+		f.Query.Role = membership.RoleAssignment{}
+	}
+	f.Actor = genUser(t, "actor", f.Query.Actor)
+	f.Target = genUser(t, "target", f.Query.UserID)
+	if f.Actor != nil {
+		f.ActorOrganizationRole = genGrant(t, "actor.organization_role")
+	}
+	if f.Target != nil {
+		f.TargetOrganizationRole = genGrant(t, "target.organization_role")
+		if f.TargetOrganizationRole.Held() {
+			f.TargetOrganizationMember = &membership.OrganizationMember{ID: testID("OrgMembership:1"), UserID: f.Query.UserID,
+				OrganizationID: f.Query.OrganizationID, Role: f.TargetOrganizationRole.Role}
+		}
+	}
+	if rapid.IntRange(0, 5).Draw(t, "org.missing") != 0 {
+		f.Organization = &membership.Organization{ID: f.Query.OrganizationID, AccountID: genAccount.Draw(t, "org.account"), Name: genName.Draw(t, "org.name")}
+	}
+	if f.Query.Role.Kind == membership.RoleKindCustom {
+		f.CustomRole = genCustomRole(t, "custom_role", f.Query.Role.ID)
 	}
 	return f
 }

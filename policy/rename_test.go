@@ -14,6 +14,7 @@ import (
 func renameIDs(f *membership.Facts, rename func(membership.ID) membership.ID) *membership.Facts {
 	c := *f
 	c.Query.Actor, c.Query.SpaceID, c.Query.UserID = rename(f.Query.Actor), rename(f.Query.SpaceID), rename(f.Query.UserID)
+	c.Query.OrganizationID = rename(f.Query.OrganizationID)
 	c.Query.Role = renameRole(f.Query.Role, rename)
 	user := func(u *membership.User) *membership.User {
 		if u == nil {
@@ -46,6 +47,12 @@ func renameIDs(f *membership.Facts, rename func(membership.ID) membership.ID) *m
 		o := *f.Organization
 		o.ID, o.AccountID = rename(o.ID), rename(o.AccountID)
 		c.Organization = &o
+	}
+	if f.TargetOrganizationMember != nil {
+		m := *f.TargetOrganizationMember
+		m.ID, m.UserID, m.OrganizationID = rename(m.ID), rename(m.UserID), rename(m.OrganizationID)
+		m.Role = renameRole(m.Role, rename)
+		c.TargetOrganizationMember = &m
 	}
 	if f.Existing != nil {
 		m := *f.Existing

@@ -189,24 +189,24 @@ func grant(name, doc string, held func(*membership.Facts) *membership.Grant) mem
 
 // inputSchema is the input document of every decision.
 var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document", read: func(*membership.Facts) value { return value{state: present} }, kids: []*schemaNode{
-	{name: "operation", kind: kindEnum, doc: "what the request does: add, remove or list", read: func(f *membership.Facts) value {
+	{name: "operation", kind: kindEnum, doc: "what the request does: add, remove, list, org_add or org_remove", read: func(f *membership.Facts) value {
 		return text(f.Query.Operation.String())
 	}},
 	object("actor", "the user making the request; null when the actor names no user",
 		record(func(f *membership.Facts) *membership.User { return f.Actor }),
 		userMembers(
-			grant("organization_role", "the actor's role in the space's organization",
+			grant("organization_role", "the actor's role in the organization (of the space, or of an organization operation)",
 				func(f *membership.Facts) *membership.Grant { return &f.ActorOrganizationRole }),
 			grant("space_role", "the actor's role in the space",
 				func(f *membership.Facts) *membership.Grant { return &f.ActorSpaceRole }),
 		)...),
-	object("organization", "the space's parent organization",
+	object("organization", "the space's parent organization, or the organization of an organization operation",
 		record(func(f *membership.Facts) *membership.Organization { return f.Organization }),
 		leaf("id", kindID, "the organization's id", func(o *membership.Organization) value { return text(string(o.ID)) }),
 		leaf("account_id", kindID, "the organization's account", func(o *membership.Organization) value { return text(string(o.AccountID)) }),
 		leaf("name", kindString, "display name", func(o *membership.Organization) value { return text(o.Name) }),
 	),
-	object("space", "the space of the request",
+	object("space", "the space of the request; null for an organization operation",
 		record(func(f *membership.Facts) *membership.Space { return f.Space }),
 		leaf("id", kindID, "the space's id", func(s *membership.Space) value { return text(string(s.ID)) }),
 		leaf("organization_id", kindID, "the space's parent organization", func(s *membership.Space) value { return text(string(s.OrganizationID)) }),
@@ -218,10 +218,10 @@ var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document"
 	object("target", "the user the request is about; null when not found",
 		record(func(f *membership.Facts) *membership.User { return f.Target }),
 		userMembers(
-			grant("organization_role", "the target's role in the space's organization",
+			grant("organization_role", "the target's role in the organization (of the space, or of an organization operation)",
 				func(f *membership.Facts) *membership.Grant { return &f.TargetOrganizationRole }),
 		)...),
-	object("role", "the role requested; null when nothing is requested (remove, list)",
+	object("role", "the role requested; null when nothing is requested (remove, list, org_remove)",
 		func(f *membership.Facts) (*membership.RoleAssignment, bool) {
 			if f.Query.Role.Kind == 0 {
 				return nil, true
@@ -232,7 +232,7 @@ var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document"
 	object("custom_role", "the custom role requested; null when the request is for a predefined role or the role does not exist",
 		record(func(f *membership.Facts) *membership.CustomRole { return f.CustomRole }),
 		customRoleMembers()...),
-	object("membership", "the target's current membership of the space; null when there is none",
+	object("membership", "the target's current membership of the space; null when there is none, and for an organization operation",
 		record(func(f *membership.Facts) *membership.Membership { return f.Existing }),
 		append([]member[membership.Membership]{
 			leaf("id", kindID, "the membership's id", func(m *membership.Membership) value { return text(string(m.ID)) }),

@@ -32,6 +32,10 @@ const (
 	// MembershipID is the target's current membership of the space, when
 	// it has one.
 	MembershipID membership.ID = "TWVtYmVyc2hpcDox" // Membership:1
+
+	// OrganizationMembershipID is the target's current membership of the
+	// organization in an organization operation, when it has one.
+	OrganizationMembershipID membership.ID = "T3JnTWVtYmVyc2hpcDox" // OrgMembership:1
 )
 
 // ID returns the valid ID that names the n-th record of a kind, standard

@@ -40,6 +40,7 @@ func deny(code membership.Code, rule string) policytest.Outcome { return policyt
 func TestDefaultPolicy(t *testing.T) {
 	t.Parallel()
 	add, remove, list := policytest.Add(), policytest.Remove(), policytest.List()
+	orgAdd, orgRemove := policytest.OrgAdd(), policytest.OrgRemove()
 	policytest.Run(t, policytest.NewEngine(t), []policytest.Case{
 		// add: who may.
 		{Name: "add/space ADMIN gives MEMBER", Facts: add.Facts(), Want: policytest.Allow()},
@@ -106,6 +107,53 @@ func TestDefaultPolicy(t *testing.T) {
 		{Name: "list/organization MEMBER, private space", Facts: list.PrivateSpace().ActorSpaceRole(none).Facts(), Want: deny(membership.CodeSpaceNotFound, "space_visible")},
 		{Name: "list/space of another account", Facts: list.SpaceInAnotherAccount().Facts(), Want: deny(membership.CodeSpaceNotFound, "space_visible")},
 		{Name: "list/no space", Facts: list.WithoutSpace().Facts(), Want: deny(membership.CodeSpaceNotFound, "space_visible")},
+
+		// org_add: who may.
+		{Name: "org_add/organization ADMIN gives MEMBER", Facts: orgAdd.Facts(), Want: policytest.Allow()},
+		{Name: "org_add/account ADMIN outside the organization gives MEMBER", Facts: orgAdd.ActorAccountRole(membership.AccountAdmin).ActorOrganizationRole(none).Facts(), Want: policytest.Allow()},
+		{Name: "org_add/organization ADMIN gives a custom role", Facts: orgAdd.Requesting(reviewer).Facts(), Want: policytest.Allow()},
+		{Name: "org_add/organization ADMIN changes a member's role", Facts: orgAdd.TargetOrganizationRole(member).Requesting(admin).Facts(), Want: policytest.Allow()},
+		{Name: "org_add/the same role again", Facts: orgAdd.TargetOrganizationRole(member).Facts(), Want: policytest.Allow()},
+		{Name: "org_add/ANNOTATOR given ANNOTATOR", Facts: orgAdd.TargetAccountRole(membership.AccountAnnotator).Requesting(annotator).Facts(), Want: policytest.Allow()},
+
+		// org_add: actor_exists and organization_visible.
+		{Name: "org_add/no actor", Facts: orgAdd.WithoutActor().Facts(), Want: deny(membership.CodeUnauthenticated, "actor_exists")},
+		{Name: "org_add/no organization", Facts: orgAdd.WithoutOrganization().Facts(), Want: deny(membership.CodeOrganizationNotFound, "organization_visible")},
+		{Name: "org_add/outside the organization", Facts: orgAdd.ActorOrganizationRole(none).Facts(), Want: deny(membership.CodeOrganizationNotFound, "organization_visible")},
+		{Name: "org_add/organization of another account", Facts: orgAdd.OrganizationInAnotherAccount().Facts(), Want: deny(membership.CodeOrganizationNotFound, "organization_visible")},
+		{Name: "org_add/account ADMIN, organization of another account", Facts: orgAdd.ActorAccountRole(membership.AccountAdmin).OrganizationInAnotherAccount().Facts(), Want: deny(membership.CodeOrganizationNotFound, "organization_visible")},
+		// A caller who cannot see the organization learns nothing more.
+		{Name: "org_add/outside the organization, no target", Facts: orgAdd.ActorOrganizationRole(none).WithoutTarget().Facts(), Want: deny(membership.CodeOrganizationNotFound, "organization_visible")},
+
+		// org_add: organization_admin.
+		{Name: "org_add/organization MEMBER gives MEMBER", Facts: orgAdd.ActorOrganizationRole(member).Facts(), Want: deny(membership.CodeForbidden, "organization_admin")},
+		{Name: "org_add/organization binder gives a custom role", Facts: orgAdd.ActorOrganizationRole(binder).Requesting(reviewer).Facts(), Want: deny(membership.CodeForbidden, "organization_admin")},
+		{Name: "org_add/organization MEMBER gives MEMBER to nobody", Facts: orgAdd.ActorOrganizationRole(member).WithoutTarget().Facts(), Want: deny(membership.CodeForbidden, "organization_admin")},
+
+		// org_add: user_exists, role_exists.
+		{Name: "org_add/no target", Facts: orgAdd.WithoutTarget().Facts(), Want: deny(membership.CodeUserNotFound, "user_exists")},
+		{Name: "org_add/target of another account", Facts: orgAdd.TargetInAnotherAccount().Facts(), Want: deny(membership.CodeUserNotFound, "user_exists")},
+		{Name: "org_add/custom role not found", Facts: orgAdd.Requesting(policytest.Custom("Ghost").NotFound()).Facts(), Want: deny(membership.CodeRoleNotFound, "role_exists")},
+		{Name: "org_add/custom role of another account", Facts: orgAdd.Requesting(reviewer.InAnotherAccount()).Facts(), Want: deny(membership.CodeRoleNotFound, "role_exists")},
+		{Name: "org_add/no target and no role", Facts: orgAdd.WithoutTarget().Requesting(policytest.Custom("Ghost").NotFound()).Facts(), Want: deny(membership.CodeUserNotFound, "user_exists")},
+
+		// org_add: the annotator pairing.
+		{Name: "org_add/ANNOTATOR given MEMBER", Facts: orgAdd.TargetAccountRole(membership.AccountAnnotator).Facts(), Want: deny(membership.CodeAnnotatorRoleRequired, "annotator_role_required")},
+		{Name: "org_add/MEMBER given ANNOTATOR", Facts: orgAdd.Requesting(annotator).Facts(), Want: deny(membership.CodeAnnotatorRoleNotAllowed, "annotator_role_not_allowed")},
+		{Name: "org_add/ANNOTATOR given a custom role not found", Facts: orgAdd.TargetAccountRole(membership.AccountAnnotator).Requesting(policytest.Custom("Ghost").NotFound()).Facts(), Want: deny(membership.CodeRoleNotFound, "role_exists")},
+
+		// org_remove.
+		{Name: "org_remove/organization ADMIN removes a MEMBER", Facts: orgRemove.Facts(), Want: policytest.Allow()},
+		{Name: "org_remove/account ADMIN removes an organization ADMIN", Facts: orgRemove.ActorAccountRole(membership.AccountAdmin).ActorOrganizationRole(none).TargetOrganizationRole(admin).Facts(), Want: policytest.Allow()},
+		{Name: "org_remove/no actor", Facts: orgRemove.WithoutActor().Facts(), Want: deny(membership.CodeUnauthenticated, "actor_exists")},
+		{Name: "org_remove/no organization", Facts: orgRemove.WithoutOrganization().Facts(), Want: deny(membership.CodeOrganizationNotFound, "organization_visible")},
+		{Name: "org_remove/outside the organization", Facts: orgRemove.ActorOrganizationRole(none).TargetOrganizationRole(none).Facts(), Want: deny(membership.CodeOrganizationNotFound, "organization_visible")},
+		{Name: "org_remove/organization MEMBER removes", Facts: orgRemove.ActorOrganizationRole(member).Facts(), Want: deny(membership.CodeForbidden, "organization_admin")},
+		{Name: "org_remove/organization remover removes", Facts: orgRemove.ActorOrganizationRole(remover).Facts(), Want: deny(membership.CodeForbidden, "organization_admin")},
+		{Name: "org_remove/organization MEMBER, no membership", Facts: orgRemove.ActorOrganizationRole(member).TargetOrganizationRole(none).Facts(), Want: deny(membership.CodeForbidden, "organization_admin")},
+		{Name: "org_remove/no target", Facts: orgRemove.WithoutTarget().Facts(), Want: deny(membership.CodeUserNotFound, "user_exists")},
+		{Name: "org_remove/target of another account", Facts: orgRemove.TargetInAnotherAccount().Facts(), Want: deny(membership.CodeUserNotFound, "user_exists")},
+		{Name: "org_remove/no membership", Facts: orgRemove.TargetOrganizationRole(none).Facts(), Want: deny(membership.CodeMembershipNotFound, "membership_exists")},
 	})
 }
 
@@ -390,6 +438,30 @@ func TestSituationFacts(t *testing.T) {
 			Organization:          org,
 			ActorOrganizationRole: memberGrant,
 			ActorSpaceRole:        adminGrant,
+		}},
+		{"org_add", policytest.OrgAdd().Facts(), &membership.Facts{
+			Query:                 membership.Query{Operation: membership.OperationOrgAdd, Actor: policytest.ActorID, OrganizationID: policytest.OrganizationID, UserID: policytest.TargetID, Role: membership.Predefined(membership.RoleMember)},
+			Actor:                 actor,
+			Organization:          org,
+			ActorOrganizationRole: adminGrant,
+			Target:                target,
+		}},
+		{"org_remove", policytest.OrgRemove().ActorSpaceRole(admin).TargetMembership(admin).Requesting(reviewer).Facts(), &membership.Facts{
+			Query:                  membership.Query{Operation: membership.OperationOrgRemove, Actor: policytest.ActorID, OrganizationID: policytest.OrganizationID, UserID: policytest.TargetID},
+			Actor:                  actor,
+			Organization:           org,
+			ActorOrganizationRole:  adminGrant,
+			Target:                 target,
+			TargetOrganizationRole: memberGrant,
+			TargetOrganizationMember: &membership.OrganizationMember{ID: policytest.OrganizationMembershipID, OrganizationID: policytest.OrganizationID,
+				UserID: policytest.TargetID, Role: membership.Predefined(membership.RoleMember)},
+		}},
+		{"org_add in another account's organization", policytest.OrgAdd().OrganizationInAnotherAccount().Facts(), &membership.Facts{
+			Query:                 membership.Query{Operation: membership.OperationOrgAdd, Actor: policytest.ActorID, OrganizationID: policytest.OtherOrganizationID, UserID: policytest.TargetID, Role: membership.Predefined(membership.RoleMember)},
+			Actor:                 actor,
+			Organization:          &membership.Organization{ID: policytest.OtherOrganizationID, AccountID: policytest.OtherAccountID, Name: "Elsewhere"},
+			ActorOrganizationRole: adminGrant,
+			Target:                target,
 		}},
 		{"add without a space", policytest.Add().WithoutSpace().TargetMembership(admin).Facts(), &membership.Facts{
 			Query:  membership.Query{Operation: membership.OperationAdd, Actor: policytest.ActorID, SpaceID: policytest.SpaceID, UserID: policytest.TargetID, Role: membership.Predefined(membership.RoleMember)},

@@ -10,9 +10,14 @@ import "github.com/spaceauthz/spaceauthz/membership"
 //
 //	policytest.Add().ActorSpaceRole(policytest.Predefined(membership.RoleMember))
 //
+// OrgAdd and OrgRemove do the same one level up, for the organization
+// operations: there the request names the organization OrganizationID, and
+// the roles set by ActorOrganizationRole and TargetOrganizationRole are the
+// roles in it.
+//
 // A Situation is a value, safe to copy and to share between goroutines:
-// its methods never change the receiver. Start from Add, Remove or List;
-// the zero Situation names no operation and no space.
+// its methods never change the receiver. Start from Add, Remove, List,
+// OrgAdd or OrgRemove; the zero Situation names no operation and no space.
 //
 // The records are the actor (ActorID) and the target (TargetID), users of
 // the account AccountID; the space SpaceID and its parent organization
@@ -31,6 +36,9 @@ type Situation struct {
 	spaceMissing bool
 	spaceForeign bool
 	spacePrivate bool
+
+	organizationMissing bool
+	organizationForeign bool
 
 	targetMissing          bool
 	targetForeign          bool
@@ -76,6 +84,36 @@ func List() Situation {
 	s.operation = membership.OperationList
 	s.requested = Role{}
 	return s
+}
+
+// OrgAdd returns an organization add the default policy allows: the actor,
+// an account MEMBER and a predefined ADMIN of the organization, gives the
+// target, an account MEMBER who is not yet in the organization, the
+// predefined role MEMBER.
+func OrgAdd() Situation {
+	return Situation{
+		operation:             membership.OperationOrgAdd,
+		actorAccountRole:      membership.AccountMember,
+		actorOrganizationRole: Predefined(membership.RoleAdmin),
+		targetAccountRole:     membership.AccountMember,
+		requested:             Predefined(membership.RoleMember),
+	}
+}
+
+// OrgRemove returns an organization remove the default policy allows: the
+// actor of OrgAdd removes the target, a MEMBER of the organization.
+func OrgRemove() Situation {
+	s := OrgAdd()
+	s.operation = membership.OperationOrgRemove
+	s.targetOrganizationRole = Predefined(membership.RoleMember)
+	s.requested = Role{}
+	return s
+}
+
+// onOrganization tells whether the situation is an organization operation,
+// whose facts have no space.
+func (s Situation) onOrganization() bool {
+	return s.operation == membership.OperationOrgAdd || s.operation == membership.OperationOrgRemove
 }
 
 // WithoutActor has the actor's id name no user (a key whose user is gone).
@@ -132,6 +170,22 @@ func (s Situation) WithoutSpace() Situation {
 	return s
 }
 
+// WithoutOrganization has the organization id of an organization
+// operation name no organization. The store then finds nobody's role in
+// it. (A space operation finds no organization through WithoutSpace.)
+func (s Situation) WithoutOrganization() Situation {
+	s.organizationMissing = true
+	return s
+}
+
+// OrganizationInAnotherAccount places the organization of an organization
+// operation in another account than the actor's. (A space operation's
+// organization moves with SpaceInAnotherAccount.)
+func (s Situation) OrganizationInAnotherAccount() Situation {
+	s.organizationForeign = true
+	return s
+}
+
 // WithoutTarget has the target's id name no user.
 func (s Situation) WithoutTarget() Situation {
 	s.targetMissing = true
@@ -165,8 +219,9 @@ func (s Situation) TargetMembership(r Role) Situation {
 	return s
 }
 
-// Requesting sets the role an add asks for. A remove and a list ask for
-// none, and their facts ignore it.
+// Requesting sets the role an add or an organization add asks for. A
+// remove, a list and an organization remove ask for none, and their facts
+// ignore it.
 func (s Situation) Requesting(r Role) Situation {
 	s.requested = r
 	return s
@@ -181,7 +236,15 @@ func (s Situation) Requesting(r Role) Situation {
 //
 // Every call returns new records, which belong to the caller: a test may
 // change them (a name, an email) before it decides on them.
+//
+// The facts of an organization operation name OrganizationID (or
+// OtherOrganizationID, in another account) and no space: no space, no role
+// in one, no membership of one. The target's membership of the
+// organization is the record behind their role there.
 func (s Situation) Facts() *membership.Facts {
+	if s.onOrganization() {
+		return s.organizationFacts()
+	}
 	q := membership.Query{Operation: s.operation, Actor: ActorID, SpaceID: s.spaceID}
 	f := &membership.Facts{Query: q}
 
@@ -219,6 +282,44 @@ func (s Situation) Facts() *membership.Facts {
 		}
 	}
 	if s.operation == membership.OperationAdd {
+		f.Query.Role = s.requested.assignment()
+		f.CustomRole = s.requested.record()
+	}
+	return f
+}
+
+// organizationFacts returns the facts of an organization operation.
+func (s Situation) organizationFacts() *membership.Facts {
+	orgID := OrganizationID
+	if s.organizationForeign {
+		orgID = OtherOrganizationID
+	}
+	f := &membership.Facts{Query: membership.Query{Operation: s.operation, Actor: ActorID, OrganizationID: orgID, UserID: TargetID}}
+	if !s.organizationMissing {
+		f.Organization = &membership.Organization{ID: OrganizationID, AccountID: AccountID, Name: "Research"}
+		if s.organizationForeign {
+			f.Organization = &membership.Organization{ID: OtherOrganizationID, AccountID: OtherAccountID, Name: "Elsewhere"}
+		}
+	}
+	if !s.actorMissing {
+		f.Actor = &membership.User{ID: ActorID, AccountID: AccountID, Name: "Ada", Email: "ada@example.com", Role: s.actorAccountRole}
+		if !s.organizationMissing {
+			f.ActorOrganizationRole = s.actorOrganizationRole.grant()
+		}
+	}
+	if !s.targetMissing {
+		account := AccountID
+		if s.targetForeign {
+			account = OtherAccountID
+		}
+		f.Target = &membership.User{ID: TargetID, AccountID: account, Name: "Grace", Email: "grace@example.com", Role: s.targetAccountRole}
+		if !s.organizationMissing && s.targetOrganizationRole.kind != 0 {
+			f.TargetOrganizationRole = s.targetOrganizationRole.grant()
+			f.TargetOrganizationMember = &membership.OrganizationMember{ID: OrganizationMembershipID, OrganizationID: orgID,
+				UserID: TargetID, Role: s.targetOrganizationRole.assignment()}
+		}
+	}
+	if s.operation == membership.OperationOrgAdd {
 		f.Query.Role = s.requested.assignment()
 		f.CustomRole = s.requested.record()
 	}

@@ -1,5 +1,5 @@
 # The annotator pairing: a user whose account role is ANNOTATOR takes exactly
-# the predefined annotator space role, and nobody else takes it (the rules
+# the predefined annotator role, of a space or of an organization, and nobody else takes it (the rules
 # themselves are in decision.rego).
 package spaceauthz
 

@@ -33,6 +33,18 @@ is_space_admin if {
 	is_predefined(input.actor.space_role, "ADMIN")
 }
 
+# Organization admin: an account ADMIN, or a predefined ADMIN member of the
+# organization. Custom roles never make one, whatever their permissions.
+is_organization_admin if {
+	organization_in_account
+	is_account_admin
+}
+
+is_organization_admin if {
+	organization_in_account
+	is_predefined(input.actor.organization_role, "ADMIN")
+}
+
 # has_permission(p): the actor holds p on the space, through any of their
 # roles on the space and its organization, or as an account ADMIN.
 has_permission(_) if {

@@ -1,9 +1,10 @@
-# The decision document of every operation on space memberships: add a user
-# to a space, remove one, list a space's members.
+# The decision document of every operation on space and organization
+# memberships: add a user to a space, remove one, list a space's members,
+# add a user to an organization, remove one.
 #
 # The engine evaluates data.spaceauthz.decision once per request. input is the
 # facts document (see package policy), with input.operation naming the
-# operation ("add", "remove" or "list"); the answer is
+# operation ("add", "remove", "list", "org_add" or "org_remove"); the answer is
 #
 #   {"allow": <bool>, "violations": [{"code": <error_code>, "rule": <name>}, ...]}
 #
@@ -29,7 +30,13 @@ violation(code, rule) := {"code": code, "rule": rule}
 
 violations contains violation("unauthenticated", "actor_exists") if not actor_exists
 
-violations contains violation("space_not_found", "space_visible") if not can_read_space
+# An organization operation has no space: space_visible is for every other
+# operation, an unknown one included (it then answers as for a space the
+# caller cannot read).
+violations contains violation("space_not_found", "space_visible") if {
+	not on_organization
+	not can_read_space
+}
 
 # Fail closed: a missing or unknown operation is refused, since no rule
 # below would apply to it.
@@ -118,3 +125,57 @@ violations contains violation("membership_not_found", "membership_exists") if {
 }
 
 # list: reading the space (space_visible) is all it takes.
+
+# org_add and org_remove: the same kind of membership one level up, decided
+# on the organization alone (there is no space).
+
+violations contains violation("organization_not_found", "organization_visible") if {
+	on_organization
+	not can_see_organization
+}
+
+# Organization admin for any role, predefined or custom: no permission lets
+# anyone else change who belongs to an organization.
+violations contains violation("forbidden", "organization_admin") if {
+	changes_organization_membership
+	not is_organization_admin
+}
+
+violations contains violation("user_not_found", "user_exists") if {
+	changes_organization_membership
+	not target_in_account
+}
+
+# org_add: give the target a role in the organization.
+
+violations contains violation("role_not_found", "role_exists") if {
+	org_adding
+	requested_custom
+	not custom_role_in_account
+}
+
+# As for an add: a role that is neither custom nor in the table is refused.
+violations contains violation("role_not_found", "role_exists") if {
+	org_adding
+	not requested_custom
+	not predefined_role_exists
+}
+
+violations contains violation("annotator_role_required", "annotator_role_required") if {
+	org_adding
+	input.target.role == "ANNOTATOR"
+	not requested_annotator
+}
+
+violations contains violation("annotator_role_not_allowed", "annotator_role_not_allowed") if {
+	org_adding
+	input.target.role != "ANNOTATOR"
+	requested_annotator
+}
+
+# org_remove: take the target's membership of the organization away.
+
+violations contains violation("membership_not_found", "membership_exists") if {
+	org_removing
+	not target_is_organization_member
+}

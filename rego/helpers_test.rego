@@ -211,3 +211,58 @@ membership_not_found := violation("membership_not_found", "membership_exists")
 role_not_found := violation("role_not_found", "role_exists")
 
 user_not_in_organization := violation("user_not_in_organization", "user_in_organization")
+
+organization_not_found := violation("organization_not_found", "organization_visible")
+
+not_organization_admin := violation("forbidden", "organization_admin")
+
+# org_add_base: actor asks to give target the predefined MEMBER role in the
+# organization while holding no role at all (so cannot even see it). An
+# organization operation has no space and no space membership; the roles in
+# actor and target are their roles in the organization itself.
+org_add_base := {
+	"operation": "org_add",
+	"actor": object.remove(actor, ["space_role"]),
+	"organization": organization,
+	"space": null,
+	"target": target,
+	"role": predefined("MEMBER"),
+	"custom_role": null,
+	"membership": null,
+}
+
+# org_add_allowed: org_add_base with the actor a predefined ADMIN of the
+# organization. Every check passes.
+org_add_allowed := org_add_as_actor({"organization_role": predefined("ADMIN")})
+
+# org_add_as_actor(fields): org_add_base with some fields of the actor
+# replaced.
+org_add_as_actor(fields) := replace(org_add_base, {"actor": replace(org_add_base.actor, fields)})
+
+# org_add_request(fields): org_add_allowed with some top-level fields
+# replaced.
+org_add_request(fields) := replace(org_add_allowed, fields)
+
+# org_add_for_target(fields): org_add_allowed with some fields of the target
+# replaced.
+org_add_for_target(fields) := replace(org_add_allowed, {"target": replace(target, fields)})
+
+# org_remove_base: actor asks to remove target, a MEMBER of the
+# organization, while holding no role at all. Nothing is requested.
+org_remove_base := replace(org_add_base, {"operation": "org_remove", "role": null})
+
+# org_remove_allowed: org_remove_base with the actor a predefined ADMIN of
+# the organization. Every check passes.
+org_remove_allowed := replace(org_remove_base, {"actor": org_add_allowed.actor})
+
+# org_remove_as_actor(fields): org_remove_base with some fields of the actor
+# replaced.
+org_remove_as_actor(fields) := replace(org_remove_base, {"actor": replace(org_remove_base.actor, fields)})
+
+# org_remove_request(fields): org_remove_allowed with some top-level fields
+# replaced.
+org_remove_request(fields) := replace(org_remove_allowed, fields)
+
+# org_remove_for_target(fields): org_remove_allowed with some fields of the
+# target replaced.
+org_remove_for_target(fields) := replace(org_remove_allowed, {"target": replace(target, fields)})

@@ -1,13 +1,23 @@
 # The operation being decided. One policy decides every operation on space
-# memberships; input.operation says which, and each rule names the
-# operations it applies to. An operation the policy does not know is refused
+# and organization memberships; input.operation says which, and each rule
+# names the operations it applies to. An operation the policy does not know is refused
 # (decision.rego), so a new operation is denied until its rules are written.
 package spaceauthz
 
 # The operation names, as input.operation spells them.
-operations := {"add", "remove", "list"}
+operations := space_operations | organization_operations
+
+# The operations on a space's memberships, where input.space is the space.
+space_operations := {"add", "remove", "list"}
+
+# The operations on an organization's memberships, one level up: there is no
+# space (input.space and input.membership are null) and input.organization
+# is the organization itself.
+organization_operations := {"org_add", "org_remove"}
 
 known_operation if input.operation in operations
+
+on_organization if input.operation in organization_operations
 
 # The rules of add and remove apply only to a caller who may read the
 # space. For anyone else the answer is space_not_found (decision.rego) and
@@ -36,3 +46,27 @@ listing if input.operation == "list"
 changes_membership if adding
 
 changes_membership if removing
+
+# The rules of org_add and org_remove apply only to a caller who may see
+# the organization, for the same reason: anyone else gets
+# organization_not_found and learns nothing about the target or the role.
+
+# org_adding: give a user a role in the organization (create or update the
+# organization membership).
+org_adding if {
+	input.operation == "org_add"
+	can_see_organization
+}
+
+# org_removing: take a user's membership of the organization away, and with
+# it their memberships of its spaces.
+org_removing if {
+	input.operation == "org_remove"
+	can_see_organization
+}
+
+# changes_organization_membership: the operation writes the target's
+# membership of the organization.
+changes_organization_membership if org_adding
+
+changes_organization_membership if org_removing

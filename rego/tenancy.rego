@@ -21,6 +21,10 @@ space_in_account if {
 	in_actor_account(input.organization.account_id)
 }
 
+# The organization of an organization operation lies in the actor's
+# account.
+organization_in_account if in_actor_account(input.organization.account_id)
+
 target_in_account if in_actor_account(input.target.account_id)
 
 custom_role_in_account if {

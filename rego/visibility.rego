@@ -25,3 +25,19 @@ can_read_space if {
 	space_in_account
 	is_object(input.actor.space_role)
 }
+
+# Who can see an organization: an account ADMIN, and any member of it
+# whatever their role. Only an organization operation asks (input.organization
+# is then the organization itself, not a space's parent); a caller who
+# cannot see it learns nothing about it.
+can_see_organization if {
+	on_organization
+	organization_in_account
+	is_account_admin
+}
+
+can_see_organization if {
+	on_organization
+	organization_in_account
+	is_object(input.actor.organization_role)
+}

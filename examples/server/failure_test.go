@@ -22,8 +22,8 @@ func (f failingStore) Read(ctx context.Context, _ membership.Query) (*membership
 	return nil, membership.Page{}, f(ctx)
 }
 
-func (f failingStore) Write(ctx context.Context, _ membership.Query, _ func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
-	return membership.Membership{}, f(ctx)
+func (f failingStore) Write(ctx context.Context, _ membership.Query, _ func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+	return membership.Written{}, f(ctx)
 }
 
 // TestStoreFailures checks the answers of every route to a failing store:
@@ -57,6 +57,8 @@ func TestStoreFailures(t *testing.T) {
 		{"add", call{key: keyAdmin, body: predefinedBody(userGrace, "PREDEFINED", "MEMBER")}},
 		{"remove", call{method: http.MethodDelete, path: userPath(spaceLLMEvals, userBarbara), key: keyAdmin}},
 		{"list", call{method: http.MethodGet, key: keyAdmin}},
+		{"organization add", orgAdd(keyAdmin, orgResearch, predefinedBody(userKen, "PREDEFINED", "MEMBER"))},
+		{"organization remove", orgRemove(keyAdmin, orgResearch, userBarbara)},
 	}
 	for _, tc := range failures {
 		for _, op := range operations {

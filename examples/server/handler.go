@@ -23,16 +23,20 @@ const maxBodyBytes = 64 << 10
 
 // The routes of the API, as ServeMux patterns without a method.
 const (
-	usersRoute = "/v2/spaces/{space_id}/users"
-	userRoute  = "/v2/spaces/{space_id}/users/{user_id}"
+	usersRoute    = "/v2/spaces/{space_id}/users"
+	userRoute     = "/v2/spaces/{space_id}/users/{user_id}"
+	orgUsersRoute = "/v2/organizations/{org_id}/users"
+	orgUserRoute  = "/v2/organizations/{org_id}/users/{user_id}"
 )
 
-// The Allow headers of the two routes. ServeMux routes a HEAD request to
-// the handler of a GET pattern (net/http then sends the headers without the
-// body), so the collection takes HEAD as well and says so.
+// The Allow headers of the routes. ServeMux routes a HEAD request to the
+// handler of a GET pattern (net/http then sends the headers without the
+// body), so the space collection takes HEAD as well and says so.
 const (
-	usersAllow = "GET, HEAD, POST"
-	userAllow  = "DELETE"
+	usersAllow    = "GET, HEAD, POST"
+	userAllow     = "DELETE"
+	orgUsersAllow = "POST"
+	orgUserAllow  = "DELETE"
 )
 
 // newHandler returns the HTTP API of the server: the routes, and around them
@@ -53,15 +57,41 @@ func newHandler(svc *membership.Service, auth *apiKeyAuthenticator, logger *slog
 	mux.Handle(usersRoute, methodNotAllowed(usersAllow))
 	mux.Handle("DELETE "+userRoute, requireAPIKey(auth, removeSpaceUser(svc, timeout)))
 	mux.Handle(userRoute, methodNotAllowed(userAllow))
+	mux.Handle("POST "+orgUsersRoute, requireAPIKey(auth, addOrganizationUser(svc, timeout)))
+	mux.Handle(orgUsersRoute, methodNotAllowed(orgUsersAllow))
+	mux.Handle("DELETE "+orgUserRoute, requireAPIKey(auth, removeOrganizationUser(svc, timeout)))
+	mux.Handle(orgUserRoute, methodNotAllowed(orgUserAllow))
 	mux.HandleFunc("/", routeNotFound)
 	return logRequests(logger, recoverPanics(canonicalPaths(mux)))
 }
 
 // addSpaceUser serves POST /v2/spaces/{space_id}/users for an authenticated
-// actor: the media type (415), the body size (413), then the checks of an
-// add through membership.ParseAddUserRequest and Service.AddUserToSpace,
-// which gets timeout to finish (503 unavailable after that).
+// actor, through membership.ParseAddUserRequest and Service.AddUserToSpace
+// (see addHandler).
 func addSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
+	return addHandler(timeout, func(actor membership.ID, r *http.Request, body []byte) (membership.AddUserRequest, error) {
+		return membership.ParseAddUserRequest(actor, r.PathValue("space_id"), body)
+	}, svc.AddUserToSpace)
+}
+
+// addOrganizationUser serves POST /v2/organizations/{org_id}/users for an
+// authenticated actor, through membership.ParseAddOrganizationUserRequest
+// and Service.AddUserToOrganization (see addHandler).
+func addOrganizationUser(svc *membership.Service, timeout time.Duration) http.Handler {
+	return addHandler(timeout, func(actor membership.ID, r *http.Request, body []byte) (membership.AddOrganizationUserRequest, error) {
+		return membership.ParseAddOrganizationUserRequest(actor, r.PathValue("org_id"), body)
+	}, svc.AddUserToOrganization)
+}
+
+// addHandler serves an add route for an authenticated actor: the media type
+// (415), the body size (413), then the checks of the add through parse and
+// add, which gets timeout to finish (503 unavailable after that). Success
+// is 200 with the membership add returns. Both add routes take the same
+// body, so they answer their transport errors alike.
+func addHandler[Req, Member any](timeout time.Duration,
+	parse func(actor membership.ID, r *http.Request, body []byte) (Req, error),
+	add func(context.Context, Req) (Member, error),
+) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := requireJSON(r.Header); err != nil {
 			writeProblem(w, r, err)
@@ -72,41 +102,57 @@ func addSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
 			writeProblem(w, r, err)
 			return
 		}
-		req, err := membership.ParseAddUserRequest(actorFrom(r.Context()), r.PathValue("space_id"), body)
+		req, err := parse(actorFrom(r.Context()), r, body)
 		if err != nil {
 			writeProblem(w, r, err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		m, err := svc.AddUserToSpace(ctx, req)
-		if err != nil {
-			writeProblem(w, r, err)
-			return
-		}
-		if err := writeJSON(w, http.StatusOK, m); err != nil {
-			writeProblem(w, r, membership.Internal(fmt.Errorf("encode the membership: %w", err)))
-		}
+		m, err := add(ctx, req)
+		writeResult(w, r, m, err, "the membership")
 	})
 }
 
 // removeSpaceUser serves DELETE /v2/spaces/{space_id}/users/{user_id} for an
-// authenticated actor: the checks of a remove through
-// membership.ParseRemoveUserRequest and Service.RemoveUserFromSpace, which
-// gets timeout to finish. A remove takes no body, so none is read and none
-// is checked: a body a client sends anyway is ignored, whatever its type or
-// size (net/http discards it, or closes the connection after a large one).
-// Success is 204 with no body.
+// authenticated actor, through membership.ParseRemoveUserRequest and
+// Service.RemoveUserFromSpace (see removeHandler).
 func removeSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
+	return removeHandler(timeout, func(actor membership.ID, r *http.Request) (membership.RemoveUserRequest, error) {
+		return membership.ParseRemoveUserRequest(actor, r.PathValue("space_id"), r.PathValue("user_id"))
+	}, svc.RemoveUserFromSpace)
+}
+
+// removeOrganizationUser serves
+// DELETE /v2/organizations/{org_id}/users/{user_id} for an authenticated
+// actor, through membership.ParseRemoveOrganizationUserRequest and
+// Service.RemoveUserFromOrganization, which also removes the user from
+// every space of the organization (see removeHandler).
+func removeOrganizationUser(svc *membership.Service, timeout time.Duration) http.Handler {
+	return removeHandler(timeout, func(actor membership.ID, r *http.Request) (membership.RemoveOrganizationUserRequest, error) {
+		return membership.ParseRemoveOrganizationUserRequest(actor, r.PathValue("org_id"), r.PathValue("user_id"))
+	}, svc.RemoveUserFromOrganization)
+}
+
+// removeHandler serves a remove route for an authenticated actor: the
+// checks of the remove through parse and remove, which gets timeout to
+// finish. A remove takes no body, so none is read and none is checked: a
+// body a client sends anyway is ignored, whatever its type or size
+// (net/http discards it, or closes the connection after a large one).
+// Success is 204 with no body.
+func removeHandler[Req any](timeout time.Duration,
+	parse func(actor membership.ID, r *http.Request) (Req, error),
+	remove func(context.Context, Req) error,
+) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := membership.ParseRemoveUserRequest(actorFrom(r.Context()), r.PathValue("space_id"), r.PathValue("user_id"))
+		req, err := parse(actorFrom(r.Context()), r)
 		if err != nil {
 			writeProblem(w, r, err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		if err := svc.RemoveUserFromSpace(ctx, req); err != nil {
+		if err := remove(ctx, req); err != nil {
 			writeProblem(w, r, err)
 			return
 		}
@@ -140,14 +186,20 @@ func listSpaceUsers(svc *membership.Service, timeout time.Duration) http.Handler
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		page, err := svc.ListSpaceMembers(ctx, req)
-		if err != nil {
-			writeProblem(w, r, err)
-			return
-		}
-		if err := writeJSON(w, http.StatusOK, page); err != nil {
-			writeProblem(w, r, membership.Internal(fmt.Errorf("encode the page: %w", err)))
-		}
+		writeResult(w, r, page, err, "the page")
 	})
+}
+
+// writeResult answers an operation: the problem document of err, or 200
+// with v as JSON. what names v in the internal cause of a failed encoding.
+func writeResult(w http.ResponseWriter, r *http.Request, v any, err error, what string) {
+	if err != nil {
+		writeProblem(w, r, err)
+		return
+	}
+	if err := writeJSON(w, http.StatusOK, v); err != nil {
+		writeProblem(w, r, membership.Internal(fmt.Errorf("encode %s: %w", what, err)))
+	}
 }
 
 // errMalformedQuery answers a query string that url.ParseQuery refuses: a

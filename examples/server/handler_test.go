@@ -38,19 +38,45 @@ func runErrorCases(t *testing.T, cases []errorCase) {
 			if tc.fixture != nil {
 				f = tc.fixture()
 			}
-			s := startServer(t, f)
-			before := s.memberships(t)
-			resp, body := s.do(t, tc.call)
-			checkProblem(t, resp, body, tc.wantStatus, tc.wantCode)
-			if got := resp.Header.Get("WWW-Authenticate"); got != tc.wantChallenge {
-				t.Errorf("WWW-Authenticate = %q, want %q", got, tc.wantChallenge)
-			}
-			if got := resp.Header.Get("Allow"); got != tc.wantAllow {
-				t.Errorf("Allow = %q, want %q", got, tc.wantAllow)
-			}
-			if diff := cmp.Diff(before, s.memberships(t), sortMemberships); diff != "" {
-				t.Errorf("a refused request wrote (-before +after):\n%s", diff)
-			}
+			runErrorCase(t, startServer(t, f), tc)
+		})
+	}
+}
+
+// runErrorCase sends the call of tc to s, checks the problem document
+// against its golden file and the headers, and checks that no space
+// membership was written.
+func runErrorCase(t *testing.T, s *testServer, tc errorCase) {
+	t.Helper()
+	before := s.memberships(t)
+	resp, body := s.do(t, tc.call)
+	checkProblem(t, resp, body, tc.wantStatus, tc.wantCode)
+	if got := resp.Header.Get("WWW-Authenticate"); got != tc.wantChallenge {
+		t.Errorf("WWW-Authenticate = %q, want %q", got, tc.wantChallenge)
+	}
+	if got := resp.Header.Get("Allow"); got != tc.wantAllow {
+		t.Errorf("Allow = %q, want %q", got, tc.wantAllow)
+	}
+	if diff := cmp.Diff(before, s.memberships(t), sortMemberships); diff != "" {
+		t.Errorf("a refused request wrote (-before +after):\n%s", diff)
+	}
+}
+
+// checkRow is one check of an operation's table, with the requests it
+// must refuse.
+type checkRow struct {
+	row   string
+	cases []errorCase
+}
+
+// runCheckRows runs each row as a parallel subtest named after it, its
+// cases through run.
+func runCheckRows(t *testing.T, rows []checkRow, run func(*testing.T, []errorCase)) {
+	t.Helper()
+	for _, r := range rows {
+		t.Run(r.row, func(t *testing.T) {
+			t.Parallel()
+			run(t, r.cases)
 		})
 	}
 }
@@ -60,10 +86,7 @@ func runErrorCases(t *testing.T, cases []errorCase) {
 func TestSpecChecks(t *testing.T) {
 	t.Parallel()
 	adminMember := predefinedBody(userGrace, "PREDEFINED", "MEMBER")
-	rows := []struct {
-		row   string
-		cases []errorCase
-	}{
+	rows := []checkRow{
 		{"1_unauthenticated", []errorCase{
 			{name: "no Authorization header", call: call{body: adminMember},
 				wantStatus: 401, wantCode: membership.CodeUnauthenticated, wantChallenge: bearerChallenge},
@@ -189,12 +212,7 @@ func TestSpecChecks(t *testing.T) {
 				wantStatus: 400, wantCode: membership.CodeAnnotatorRoleNotAllowed},
 		}},
 	}
-	for _, r := range rows {
-		t.Run(r.row, func(t *testing.T) {
-			t.Parallel()
-			runErrorCases(t, r.cases)
-		})
-	}
+	runCheckRows(t, rows, runErrorCases)
 }
 
 // wireMembership is a membership as the response spells it.
@@ -208,20 +226,34 @@ type wireMembership struct {
 // decodeMembership checks a 200 answer and decodes its membership strictly.
 func decodeMembership(t testing.TB, resp *http.Response, body []byte) wireMembership {
 	t.Helper()
+	m := decodeOK[wireMembership](t, resp, body, "a membership")
+	checkMembershipID(t, m.ID)
+	return m
+}
+
+// decodeOK checks a 200 JSON answer and decodes its body strictly as a T,
+// what the body should be.
+func decodeOK[T any](t testing.TB, resp *http.Response, body []byte, what string) T {
+	t.Helper()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", resp.StatusCode, body)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	var m wireMembership
-	if err := json.Unmarshal(body, &m, json.RejectUnknownMembers(true)); err != nil {
-		t.Fatalf("the body is not a membership: %v\n%s", err, body)
+	var v T
+	if err := json.Unmarshal(body, &v, json.RejectUnknownMembers(true)); err != nil {
+		t.Fatalf("the body is not %s: %v\n%s", what, err, body)
 	}
-	if !membership.ID(m.ID).Valid() {
-		t.Errorf("membership id %q is not an ID", m.ID)
+	return v
+}
+
+// checkMembershipID checks that the store gave a membership an ID.
+func checkMembershipID(t testing.TB, id string) {
+	t.Helper()
+	if !membership.ID(id).Valid() {
+		t.Errorf("membership id %q is not an ID", id)
 	}
-	return m
 }
 
 // TestAddSucceeds covers the allowed adds: every kind of authority, both
@@ -554,8 +586,10 @@ func TestAllowIsTruthful(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, nil)
 	for path, allow := range map[string]string{
-		usersPath(spaceLLMEvals):             usersAllow,
-		userPath(spaceLLMEvals, userBarbara): userAllow,
+		usersPath(spaceLLMEvals):              usersAllow,
+		userPath(spaceLLMEvals, userBarbara):  userAllow,
+		orgUsersPath(orgResearch):             orgUsersAllow,
+		orgUserPath(orgResearch, userBarbara): orgUserAllow,
 	} {
 		for method := range strings.SplitSeq(allow, ", ") {
 			resp, _ := s.do(t, call{method: method, path: path})

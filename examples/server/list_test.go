@@ -122,10 +122,7 @@ func TestListChecks(t *testing.T) {
 		}
 		foreign = url.QueryEscape(*p.Pagination.NextCursor)
 	}
-	rows := []struct {
-		row   string
-		cases []errorCase
-	}{
+	rows := []checkRow{
 		{"1_unauthenticated", []errorCase{
 			{name: "no Authorization header", call: list("", spaceLLMEvals, ""),
 				wantStatus: 401, wantCode: membership.CodeUnauthenticated, wantChallenge: bearerChallenge},
@@ -191,12 +188,7 @@ func TestListChecks(t *testing.T) {
 				wantStatus: 404, wantCode: membership.CodeSpaceNotFound},
 		}},
 	}
-	for _, r := range rows {
-		t.Run(r.row, func(t *testing.T) {
-			t.Parallel()
-			runErrorCases(t, r.cases)
-		})
-	}
+	runCheckRows(t, rows, runErrorCases)
 }
 
 // TestListPages walks llm-evals, with five members, page by page with

@@ -24,10 +24,7 @@ func remove(key, space, user string) call {
 func TestRemoveChecks(t *testing.T) {
 	t.Parallel()
 	withDora := unbinderFixture
-	rows := []struct {
-		row   string
-		cases []errorCase
-	}{
+	rows := []checkRow{
 		{"1_unauthenticated", []errorCase{
 			{name: "no Authorization header", call: remove("", spaceLLMEvals, userBarbara),
 				wantStatus: 401, wantCode: membership.CodeUnauthenticated, wantChallenge: bearerChallenge},
@@ -93,12 +90,7 @@ func TestRemoveChecks(t *testing.T) {
 				wantStatus: 404, wantCode: membership.CodeMembershipNotFound, fixture: withDora},
 		}},
 	}
-	for _, r := range rows {
-		t.Run(r.row, func(t *testing.T) {
-			t.Parallel()
-			runErrorCases(t, r.cases)
-		})
-	}
+	runCheckRows(t, rows, runErrorCases)
 }
 
 // TestRemoveSucceeds covers the allowed removes, one per kind of authority:

@@ -209,12 +209,12 @@ func (s *Store) Read(ctx context.Context, q membership.Query) (*membership.Facts
 }
 
 // Write implements membership.Store.
-func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
+func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	fc := newFaultContext(ctx)
 	defer fc.release()
 	if s.hit(BeforeWrite) {
 		if err := s.inject(fc, BeforeWrite); err != nil {
-			return membership.Membership{}, err
+			return membership.Written{}, err
 		}
 	}
 	return s.inner.Write(fc, q, func(f *membership.Facts) (membership.Change, error) {

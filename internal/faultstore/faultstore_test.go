@@ -43,33 +43,33 @@ func (r *recorder) Read(ctx context.Context, q membership.Query) (*membership.Fa
 	return &membership.Facts{Query: q}, membership.Page{Members: []membership.Membership{{ID: "bQ=="}}}, nil
 }
 
-func (r *recorder) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
+func (r *recorder) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	r.step("write (ctx %v)", ctx.Err())
 	if err := ctx.Err(); err != nil {
-		return membership.Membership{}, err
+		return membership.Written{}, err
 	}
 	derived, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for range max(r.decides, 1) {
 		if _, err := decide(&membership.Facts{Query: q}); err != nil {
 			r.step("decide failed")
-			return membership.Membership{}, err
+			return membership.Written{}, err
 		}
 		r.step("decided")
 	}
 	if err := derived.Err(); err != nil {
 		r.step("commit refused (derived ctx %v)", err)
-		return membership.Membership{}, err
+		return membership.Written{}, err
 	}
 	r.step("committed")
-	return membership.Membership{ID: "bQ=="}, nil
+	return membership.Written{Space: membership.Membership{ID: "bQ=="}}, nil
 }
 
 // policy is a decide that writes down that it ran.
 func policy(r *recorder, err error) func(*membership.Facts) (membership.Change, error) {
 	return func(*membership.Facts) (membership.Change, error) {
 		r.step("policy")
-		return membership.Change{Kind: membership.ChangeDelete}, err
+		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangeDelete}, err
 	}
 }
 
@@ -239,6 +239,6 @@ func (f storeFunc) Read(context.Context, membership.Query) (*membership.Facts, m
 	return &membership.Facts{}, membership.Page{}, nil
 }
 
-func (f storeFunc) Write(ctx context.Context, _ membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Membership, error) {
-	return membership.Membership{}, f(ctx, decide)
+func (f storeFunc) Write(ctx context.Context, _ membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+	return membership.Written{}, f(ctx, decide)
 }

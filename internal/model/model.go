@@ -20,13 +20,14 @@ import (
 // Code is an error_code of the contract; OK means success.
 type Code string
 
-// The codes the three operations answer, as the contract names them.
+// The codes the operations answer, as the contract names them.
 const (
 	OK                      Code = ""
 	Unauthenticated         Code = "unauthenticated"
 	InvalidID               Code = "invalid_id"
 	InvalidField            Code = "invalid_field"
 	SpaceNotFound           Code = "space_not_found"
+	OrganizationNotFound    Code = "organization_not_found"
 	Forbidden               Code = "forbidden"
 	UserNotFound            Code = "user_not_found"
 	RoleNotFound            Code = "role_not_found"
@@ -47,7 +48,7 @@ func Status(c Code) int {
 		return 400
 	case InvalidField:
 		return 422
-	case SpaceNotFound, UserNotFound, RoleNotFound, MembershipNotFound:
+	case SpaceNotFound, OrganizationNotFound, UserNotFound, RoleNotFound, MembershipNotFound:
 		return 404
 	case Forbidden:
 		return 403
@@ -121,7 +122,8 @@ type CustomRole struct {
 	Perms   []string
 }
 
-// Membership is a space membership: the id the store gave it and its role.
+// Membership is a membership, of an organization or of a space: the id the
+// store gave it and its role.
 type Membership struct {
 	ID   string
 	Role Role
@@ -143,7 +145,7 @@ type World struct {
 	Orgs         map[string]string // organization → account
 	Spaces       map[string]Space
 	Roles        map[string]CustomRole
-	OrgMembers   map[Key]Role
+	OrgMembers   map[Key]Membership
 	SpaceMembers map[Key]Membership
 
 	// cursors are the cursors the service issued: each names a space and the
@@ -166,7 +168,7 @@ func NewWorld() *World {
 		Orgs:         map[string]string{},
 		Spaces:       map[string]Space{},
 		Roles:        map[string]CustomRole{},
-		OrgMembers:   map[Key]Role{},
+		OrgMembers:   map[Key]Membership{},
 		SpaceMembers: map[Key]Membership{},
 		cursors:      map[string]Key{},
 	}
@@ -210,10 +212,9 @@ func (w *World) inAccount(space, account string) bool {
 // space, each with whether it is held.
 func (w *World) roles(actor, space string) (org Role, orgOK bool, sp Role, spOK bool) {
 	s := w.Spaces[space]
-	org, orgOK = w.OrgMembers[Key{s.Org, actor}]
-	var m Membership
-	m, spOK = w.SpaceMembers[Key{space, actor}]
-	return org, orgOK, m.Role, spOK
+	om, orgOK := w.OrgMembers[Key{s.Org, actor}]
+	sm, spOK := w.SpaceMembers[Key{space, actor}]
+	return om.Role, orgOK, sm.Role, spOK
 }
 
 // CanRead reports whether the actor can read the space: an account ADMIN;
@@ -304,18 +305,35 @@ func (w *World) Add(actor, space, user string, role Role) Code {
 	case !w.MayAdd(actor, space, user, role):
 		return Forbidden
 	}
-	t, ok := w.Users[user]
-	if !ok || t.Account != a.Account {
-		return UserNotFound
-	}
-	if role.Kind == Custom {
-		if cr, ok := w.Roles[role.ID]; !ok || cr.Account != a.Account {
-			return RoleNotFound
-		}
+	t, c := w.targetAndRole(a, user, role)
+	if c != OK {
+		return c
 	}
 	if _, ok := w.OrgMembers[Key{w.Spaces[space].Org, user}]; !ok {
 		return UserNotInOrganization
 	}
+	return pairing(t, role)
+}
+
+// targetAndRole runs the checks of an add, at either level, on the target
+// and the custom role: both must be of the actor's account.
+func (w *World) targetAndRole(a User, user string, role Role) (User, Code) {
+	t, ok := w.Users[user]
+	if !ok || t.Account != a.Account {
+		return t, UserNotFound
+	}
+	if role.Kind == Custom {
+		if cr, ok := w.Roles[role.ID]; !ok || cr.Account != a.Account {
+			return t, RoleNotFound
+		}
+	}
+	return t, OK
+}
+
+// pairing is the annotator pairing of an add, of a space or an
+// organization alike: an account ANNOTATOR takes the predefined ANNOTATOR
+// role and nothing else, and only an account ANNOTATOR takes it.
+func pairing(t User, role Role) Code {
 	annotator := role.isPredefined(Annotator)
 	switch {
 	case t.Role == AccountAnnotator && !annotator:
@@ -455,3 +473,124 @@ func (w *World) PutMember(space, user string, role Role, newID string) Membershi
 
 // DeleteMember makes the change of a successful remove.
 func (w *World) DeleteMember(space, user string) { delete(w.SpaceMembers, Key{space, user}) }
+
+// CanSeeOrg reports whether the actor can see the organization: an account
+// ADMIN, or any member of it in any role, inside the actor's own account.
+func (w *World) CanSeeOrg(actor, org string) bool {
+	u := w.Users[actor]
+	if acct, ok := w.Orgs[org]; !ok || acct != u.Account {
+		return false
+	}
+	_, member := w.OrgMembers[Key{org, actor}]
+	return u.Role == AccountAdmin || member
+}
+
+// IsOrgAdmin reports whether the actor is organization admin: an account
+// ADMIN, or a predefined ADMIN member of it, inside the actor's own
+// account. A custom role grants no authority over an organization, whatever
+// its permissions.
+func (w *World) IsOrgAdmin(actor, org string) bool {
+	u := w.Users[actor]
+	if acct, ok := w.Orgs[org]; !ok || acct != u.Account {
+		return false
+	}
+	m, member := w.OrgMembers[Key{org, actor}]
+	return u.Role == AccountAdmin || (member && m.Role.isPredefined(Admin))
+}
+
+// OrgAdd is the answer to adding user to org with role on behalf of actor:
+// the checks of an organization add, in order. Unlike a space add, the
+// target need not belong anywhere yet, and authority is the same for a
+// predefined and a custom role.
+func (w *World) OrgAdd(actor, org, user string, role Role) Code {
+	a, ok := w.actor(actor)
+	switch {
+	case !w.present(actor):
+		return Unauthenticated
+	case !IsID(org), user != "" && !IsID(user), role.ID != "" && !IsID(role.ID):
+		return InvalidID
+	case user == "", !validRole(role):
+		return InvalidField
+	case !ok:
+		return Unauthenticated
+	case !w.CanSeeOrg(actor, org):
+		return OrganizationNotFound
+	case !w.IsOrgAdmin(actor, org):
+		return Forbidden
+	}
+	t, c := w.targetAndRole(a, user, role)
+	if c != OK {
+		return c
+	}
+	return pairing(t, role)
+}
+
+// OrgRemove is the answer to removing user from org on behalf of actor.
+func (w *World) OrgRemove(actor, org, user string) Code {
+	a, ok := w.actor(actor)
+	switch {
+	case !w.present(actor):
+		return Unauthenticated
+	case !IsID(org), !IsID(user):
+		return InvalidID
+	case !ok:
+		return Unauthenticated
+	case !w.CanSeeOrg(actor, org):
+		return OrganizationNotFound
+	case !w.IsOrgAdmin(actor, org):
+		return Forbidden
+	}
+	if t, ok := w.Users[user]; !ok || t.Account != a.Account {
+		return UserNotFound
+	}
+	if _, ok := w.OrgMembers[Key{org, user}]; !ok {
+		return MembershipNotFound
+	}
+	return OK
+}
+
+// PutOrgMember makes the change of a successful organization add, as
+// PutMember does for a space: an upsert keeps the membership's id.
+func (w *World) PutOrgMember(org, user string, role Role, newID string) Membership {
+	k := Key{org, user}
+	m, ok := w.OrgMembers[k]
+	if !ok {
+		m.ID = newID
+	}
+	m.Role = role
+	w.OrgMembers[k] = m
+	return m
+}
+
+// DeleteOrgMember makes the change of a successful organization remove:
+// the organization membership goes, and with it every membership of the
+// user in the organization's spaces, since no space membership may outlive
+// the organization membership it rests on. It returns the keys of the
+// space memberships removed.
+func (w *World) DeleteOrgMember(org, user string) []Key {
+	delete(w.OrgMembers, Key{org, user})
+	var gone []Key
+	for k := range w.SpaceMembers {
+		if k.User == user && w.Spaces[k.Of].Org == org {
+			gone = append(gone, k)
+		}
+	}
+	for _, k := range gone {
+		delete(w.SpaceMembers, k)
+	}
+	slices.SortFunc(gone, func(a, b Key) int { return strings.Compare(a.Of, b.Of) })
+	return gone
+}
+
+// Orphans returns the space memberships whose user is not a member of the
+// space's organization, in no particular order: there are none in any
+// world a store may hold.
+func (w *World) Orphans() []Key {
+	var bad []Key
+	for k := range w.SpaceMembers {
+		if _, ok := w.OrgMembers[Key{w.Spaces[k.Of].Org, k.User}]; !ok {
+			bad = append(bad, k)
+		}
+	}
+	return bad
+}

@@ -23,10 +23,11 @@ var (
 	orgBinder    = id("orgBinder")    // organization custom role with ROLE_BINDING_CREATE
 	orgRemover   = id("orgRemover")   // organization custom role with ROLE_BINDING_DELETE
 	orgForeign   = id("orgForeign")   // organization custom role of another account
-	spaceMember  = id("spaceMember")  // MEMBER of private, in no organization
+	spaceMember  = id("spaceMember")  // MEMBER of private, organization MEMBER
 	reader       = id("reader")       // organization READ_ONLY
 	annotator    = id("annotator")    // account ANNOTATOR, organization ANNOTATOR
 	outsider     = id("outsider")     // in no organization
+	annotator2   = id("annotator2")   // account ANNOTATOR, in no organization
 	otherAdmin   = id("otherAdmin")   // account ADMIN of the other account
 	nobody       = id("nobody")
 )
@@ -37,6 +38,7 @@ func testWorld() *World {
 		accountAdmin: AccountAdmin, orgAdmin: AccountMember, spaceAdmin: AccountMember,
 		orgBinder: AccountMember, orgRemover: AccountMember, orgForeign: AccountMember,
 		spaceMember: AccountMember, reader: AccountMember, annotator: AccountAnnotator, outsider: AccountMember,
+		annotator2: AccountAnnotator,
 	} {
 		w.Users[u] = User{Account: acct, Role: r}
 	}
@@ -51,14 +53,18 @@ func testWorld() *World {
 	w.Roles[foreignAll] = CustomRole{Account: other, Perms: []string{RoleBindingCreate, RoleBindingDelete}}
 	for u, r := range map[string]Role{
 		orgAdmin: P(Admin), spaceAdmin: P(ReadOnly), orgBinder: C(binder), orgRemover: C(remover),
-		orgForeign: C(foreignAll), reader: P(ReadOnly), annotator: P(Annotator),
+		orgForeign: C(foreignAll), reader: P(ReadOnly), annotator: P(Annotator), spaceMember: P(Member),
 	} {
-		w.OrgMembers[Key{org, u}] = r
+		w.OrgMembers[Key{org, u}] = Membership{ID: "o-" + u, Role: r}
 	}
 	w.SpaceMembers[Key{private, spaceAdmin}] = Membership{ID: id("m1"), Role: P(Admin)}
 	w.SpaceMembers[Key{private, spaceMember}] = Membership{ID: id("m2"), Role: P(Member)}
 	w.SpaceMembers[Key{public, spaceAdmin}] = Membership{ID: id("m3"), Role: P(Admin)}
 	w.SpaceMembers[Key{public, reader}] = Membership{ID: id("m4"), Role: P(ReadOnly)}
+	w.Orgs[id("org2")] = acct
+	w.Spaces[id("public2")] = Space{Org: id("org2")}
+	w.OrgMembers[Key{id("org2"), reader}] = Membership{ID: id("o2"), Role: P(Member)}
+	w.SpaceMembers[Key{id("public2"), reader}] = Membership{ID: id("m5"), Role: P(Member)}
 	return w
 }
 
@@ -132,6 +138,112 @@ func TestRemove(t *testing.T) {
 	}
 }
 
+func TestOrgAdd(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		actor, org, user string
+		role             Role
+		want             Code
+	}{
+		{"no actor", "", org, outsider, P(Member), Unauthenticated},
+		{"an actor who is no user", nobody, org, outsider, P(Member), Unauthenticated},
+		{"bad organization id", orgAdmin, "QQ", outsider, P(Member), InvalidID},
+		{"bad user id before a missing role", orgAdmin, org, "QQ", Role{}, InvalidID},
+		{"bad custom role id", orgAdmin, org, outsider, C("QQ"), InvalidID},
+		{"no user", orgAdmin, org, "", P(Member), InvalidField},
+		{"unknown predefined name", orgAdmin, org, outsider, Role{Kind: Predefined, Name: "OWNER"}, InvalidField},
+		{"missing organization", accountAdmin, id("noOrg"), outsider, P(Member), OrganizationNotFound},
+		{"organization of another account", otherAdmin, org, outsider, P(Member), OrganizationNotFound},
+		{"an account member outside the organization cannot see it", outsider, org, reader, P(Member), OrganizationNotFound},
+		{"a space member is no organization member", spaceAdmin, id("org2"), outsider, P(Member), OrganizationNotFound},
+		{"organization READ_ONLY", reader, org, outsider, P(Member), Forbidden},
+		{"binder gives a custom role", orgBinder, org, outsider, C(binder), Forbidden},
+		{"forbidden comes before user not found", reader, org, nobody, P(Member), Forbidden},
+		{"account ADMIN outside the organization", accountAdmin, org, outsider, P(Member), OK},
+		{"organization ADMIN", orgAdmin, org, outsider, C(binder), OK},
+		{"organization ADMIN demotes themselves", orgAdmin, org, orgAdmin, P(Member), OK},
+		{"missing target", orgAdmin, org, nobody, P(Member), UserNotFound},
+		{"target of another account", orgAdmin, org, otherAdmin, P(Member), UserNotFound},
+		{"missing custom role", orgAdmin, org, outsider, C(id("noRole")), RoleNotFound},
+		{"custom role of another account", orgAdmin, org, outsider, C(foreignAll), RoleNotFound},
+		{"annotator given MEMBER", orgAdmin, org, annotator2, P(Member), AnnotatorRoleRequired},
+		{"annotator given a custom role", orgAdmin, org, annotator, C(binder), AnnotatorRoleRequired},
+		{"annotator given ANNOTATOR", orgAdmin, org, annotator2, P(Annotator), OK},
+		{"member given ANNOTATOR", orgAdmin, org, reader, P(Annotator), AnnotatorRoleNotAllowed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := testWorld().OrgAdd(c.actor, c.org, c.user, c.role); got != c.want {
+				t.Errorf("OrgAdd = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestOrgRemove(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		actor, org, user string
+		want             Code
+	}{
+		{"no actor", "", org, reader, Unauthenticated},
+		{"an actor who is no user", nobody, org, reader, Unauthenticated},
+		{"empty user id", orgAdmin, org, "", InvalidID},
+		{"bad organization id", orgAdmin, "QR==", reader, InvalidID},
+		{"organization of another account", otherAdmin, org, reader, OrganizationNotFound},
+		{"outside the organization", outsider, org, reader, OrganizationNotFound},
+		{"organization READ_ONLY", reader, org, spaceMember, Forbidden},
+		{"remover removes", orgRemover, org, reader, Forbidden},
+		{"forbidden comes before user not found", reader, org, nobody, Forbidden},
+		{"missing user", orgAdmin, org, nobody, UserNotFound},
+		{"user of another account", accountAdmin, org, otherAdmin, UserNotFound},
+		{"not a member", orgAdmin, org, outsider, MembershipNotFound},
+		{"organization ADMIN removes a space ADMIN", orgAdmin, org, spaceAdmin, OK},
+		{"account ADMIN removes an organization ADMIN", accountAdmin, org, orgAdmin, OK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := testWorld().OrgRemove(c.actor, c.org, c.user); got != c.want {
+				t.Errorf("OrgRemove = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// An organization remove takes the user's memberships of that
+// organization's spaces with it, and nothing else.
+func TestDeleteOrgMember(t *testing.T) {
+	w := testWorld()
+	gone := w.DeleteOrgMember(org, reader)
+	if len(gone) != 1 || gone[0] != (Key{public, reader}) {
+		t.Errorf("DeleteOrgMember removed %v, want only reader's membership of public", gone)
+	}
+	if _, ok := w.OrgMembers[Key{org, reader}]; ok {
+		t.Error("the organization membership is still there")
+	}
+	if _, ok := w.SpaceMembers[Key{id("public2"), reader}]; !ok {
+		t.Error("the membership of a space of another organization went too")
+	}
+	if got := w.OrgRemove(orgAdmin, org, reader); got != MembershipNotFound {
+		t.Errorf("removing again = %q, want %q", got, MembershipNotFound)
+	}
+	if o := w.Orphans(); len(o) != 0 {
+		t.Errorf("orphans after the cascade: %v", o)
+	}
+	if o := testWorld().Orphans(); len(o) != 0 {
+		t.Errorf("the test world has orphans: %v", o)
+	}
+}
+
+// An upsert of an organization membership keeps its id.
+func TestPutOrgMember(t *testing.T) {
+	w := testWorld()
+	if m := w.PutOrgMember(org, reader, P(Admin), "new"); m.ID != "o-"+reader || m.Role != P(Admin) {
+		t.Errorf("upsert = %+v, want the old id and the new role", m)
+	}
+	if m := w.PutOrgMember(org, outsider, P(Member), "new"); m.ID != "new" {
+		t.Errorf("insert = %+v, want the new id", m)
+	}
+}
+
 func TestList(t *testing.T) {
 	w := testWorld()
 	w.Issued("c-public", public, spaceAdmin) // the first of the two, by id
@@ -177,6 +289,11 @@ func TestActorCheckedLate(t *testing.T) {
 		{"add, malformed actor id", lateWorld().Add("QQ", "QQ", reader, P(Member)), Unauthenticated},
 		{"remove, bad user id", lateWorld().Remove(nobody, public, ""), InvalidID},
 		{"remove, good input", lateWorld().Remove(nobody, public, reader), Unauthenticated},
+		{"organization add, bad organization id", lateWorld().OrgAdd(nobody, "QQ", reader, P(Member)), InvalidID},
+		{"organization add, bad role", lateWorld().OrgAdd(nobody, org, reader, Role{}), InvalidField},
+		{"organization add, good input", lateWorld().OrgAdd(nobody, org, reader, P(Member)), Unauthenticated},
+		{"organization remove, bad user id", lateWorld().OrgRemove(nobody, org, ""), InvalidID},
+		{"organization remove, good input", lateWorld().OrgRemove(nobody, org, reader), Unauthenticated},
 		{"list, bad limit", first(lateWorld().List(nobody, public, 101, "")), InvalidField},
 		{"list, good input", first(lateWorld().List(nobody, public, 0, "")), Unauthenticated},
 	} {

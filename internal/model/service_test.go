@@ -31,8 +31,8 @@ var (
 	strictFlag  = flag.Bool("model.strict", false, "refuse an actor that names no user before the input checks, an order stricter than the contract's (see model.World.ActorCheckedLate)")
 )
 
-// episodeSteps is the length of an episode. The world is small and only
-// grows (the store offers no way to leave an organization), so a fresh world
+// episodeSteps is the length of an episode. The world is small and its
+// users drift into and out of its organizations and spaces, so a fresh world
 // every few hundred steps keeps the states varied: new account roles, new
 // organization and space memberships, new privacy.
 const episodeSteps = 250
@@ -40,12 +40,18 @@ const episodeSteps = 250
 // tailLength is how many of the last steps a failure prints.
 const tailLength = 20
 
+// orgCheckEvery is how often, in steps, every organization membership of
+// the world is checked in the store, besides those a step touched: each
+// takes a read of its own.
+const orgCheckEvery = 25
+
 type store interface {
 	membership.Store
 	membership.Seeder
 }
 
-// TestModel runs random sequences of adds, removes, lists and direct store
+// TestModel runs random sequences of adds, removes and lists of space
+// members, adds and removes of organization members, and direct store
 // changes against the service with the default policy and against the
 // reference model, on both stores, and requires them to agree after every
 // step. A failure prints the seed, the episode, the step and the steps
@@ -123,6 +129,7 @@ func run(t *testing.T, name string, s store, seed uint64, steps, fullCheckEvery 
 			e.next()
 		}
 		e.checkStore(e.allSpaces()...)
+		e.checkOrgs(e.allOrgs()...)
 		played += n
 	}
 	keys := slices.Sorted(maps.Keys(stats))
@@ -215,34 +222,82 @@ func (e *episode) setUp() {
 			e.m.SpaceMembers[k] = m
 		}
 	}
+	for _, org := range e.allOrgs() {
+		for _, user := range e.allUsers() {
+			k := model.Key{Of: org, User: user}
+			got := e.readOrgMember(org, user)
+			m, ok := e.m.OrgMembers[k]
+			switch {
+			case got == nil && !ok:
+				continue
+			case got == nil:
+				e.fail("seeding: the store lacks %s in %s", e.w.name(user), e.w.name(org))
+			case !ok:
+				e.fail("seeding: the store holds %s in %s, the fixture did not", e.w.name(user), e.w.name(org))
+			}
+			e.newID(string(got.ID))
+			m.ID = string(got.ID)
+			e.m.OrgMembers[k] = m
+		}
+	}
 	e.checkStore(e.allSpaces()...)
+	e.checkOrgs(e.allOrgs()...)
 }
 
 func (e *episode) allSpaces() []string { return append(slices.Clone(e.w.spaces), e.w.spaceB) }
+
+func (e *episode) allOrgs() []string { return append(slices.Clone(e.w.orgs), e.w.orgB) }
+
+// allUsers returns every user id of the world that may ever name a user.
+func (e *episode) allUsers() []string { return append(slices.Clone(e.w.users), e.w.late, e.w.userB) }
+
+// spacesOf returns the spaces of org, in the order of the world.
+func (e *episode) spacesOf(org string) []string {
+	var out []string
+	for _, s := range e.allSpaces() {
+		if e.m.Spaces[s].Org == org {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // next plays one random step and checks the store afterwards.
 func (e *episode) next() {
 	var touched string
 	switch x := e.rng.IntN(100); {
-	case x < 40:
+	case x < 34:
 		touched = e.add()
-	case x < 55:
+	case x < 47:
 		touched = e.remove()
-	case x < 75:
+	case x < 64:
 		e.list()
-	case x < 81:
-		touched = e.putOrganizationMember()
+	case x < 72:
+		e.orgAdd()
+	case x < 79:
+		e.orgRemove()
 	case x < 85:
+		e.putOrganizationMember()
+	case x < 89:
 		e.putUser()
-	case x < 90:
+	case x < 93:
 		e.putCustomRole()
 	default:
 		touched = e.putSpaceMember()
+	}
+	// The model must keep the invariant the stores keep; a step that broke
+	// it in the model is a bug of this test, which would hide one of the
+	// stores'.
+	if o := e.m.Orphans(); len(o) > 0 {
+		e.fail("the model holds %s in %s without the membership of its organization", e.w.name(o[0].User), e.w.name(o[0].Of))
 	}
 	if (e.step+1)%e.fullCheckEvery == 0 {
 		e.checkStore(e.allSpaces()...)
 	} else if _, ok := e.m.Spaces[touched]; ok {
 		e.checkStore(touched)
+	}
+	if (e.step+1)%orgCheckEvery == 0 {
+		e.checkOrgs(e.allOrgs()...)
 	}
 }
 
@@ -281,6 +336,14 @@ func (e *episode) space() string {
 		5, e.w.spaceB,
 		4, e.w.noSpace,
 		3, e.anyOf(notIDs))
+}
+
+func (e *episode) org() string {
+	return pick[string](e.rng,
+		85, e.anyOf(e.w.orgs),
+		5, e.w.orgB,
+		5, e.w.noOrg,
+		5, e.anyOf(notIDs))
 }
 
 func (e *episode) target(actor string) string {
@@ -325,6 +388,13 @@ func (e *episode) spelling() membership.Spelling {
 // who they are in the account, the organization and the space.
 func (e *episode) outcome(what string, want model.Code, err error, space string, people ...string) {
 	e.t.Helper()
+	e.outcomeWith(what, want, err, func() string { return e.describe(space, people...) })
+}
+
+// outcomeWith is outcome with the model's view drawn by view, only on a
+// disagreement.
+func (e *episode) outcomeWith(what string, want model.Code, err error, view func() string) {
+	e.t.Helper()
 	got, status := model.OK, 200
 	if err != nil {
 		var me *membership.Error
@@ -336,7 +406,7 @@ func (e *episode) outcome(what string, want model.Code, err error, space string,
 	e.record(fmt.Sprintf("%s → %s", what, codeName(got)))
 	if got != want || status != model.Status(want) {
 		e.fail("%s: the service answered %s (%d), the model %s (%d); error: %v\n  the model's view:%s",
-			what, codeName(got), status, codeName(want), model.Status(want), err, e.describe(space, people...))
+			what, codeName(got), status, codeName(want), model.Status(want), err, view())
 	}
 }
 
@@ -357,10 +427,38 @@ func (e *episode) describe(space string, users ...string) string {
 		}
 		fmt.Fprintf(&b, "\n    %s: account %s %s", e.w.name(u), e.w.name(user.Account), user.Role)
 		if r, ok := e.m.OrgMembers[model.Key{Of: sp.Org, User: u}]; ok {
-			fmt.Fprintf(&b, "; organization role %s", e.roleDetail(r))
+			fmt.Fprintf(&b, "; organization role %s", e.roleDetail(r.Role))
 		}
 		if m, ok := e.m.SpaceMembers[model.Key{Of: space, User: u}]; ok {
 			fmt.Fprintf(&b, "; space role %s", e.roleDetail(m.Role))
+		}
+	}
+	return b.String()
+}
+
+// describeOrg tells what the model knows of the organization and of each
+// user there, with their memberships of its spaces.
+func (e *episode) describeOrg(org string, users ...string) string {
+	var b strings.Builder
+	if acct, ok := e.m.Orgs[org]; !ok {
+		fmt.Fprintf(&b, "\n    organization %s: none", e.w.name(org))
+	} else {
+		fmt.Fprintf(&b, "\n    organization %s: account %s", e.w.name(org), e.w.name(acct))
+	}
+	for _, u := range users {
+		user, ok := e.m.Users[u]
+		if !ok {
+			fmt.Fprintf(&b, "\n    %s: no user", e.w.name(u))
+			continue
+		}
+		fmt.Fprintf(&b, "\n    %s: account %s %s", e.w.name(u), e.w.name(user.Account), user.Role)
+		if m, ok := e.m.OrgMembers[model.Key{Of: org, User: u}]; ok {
+			fmt.Fprintf(&b, "; organization role %s", e.roleDetail(m.Role))
+		}
+		for _, s := range e.spacesOf(org) {
+			if m, ok := e.m.SpaceMembers[model.Key{Of: s, User: u}]; ok {
+				fmt.Fprintf(&b, "; %s role %s", e.w.name(s), e.roleDetail(m.Role))
+			}
 		}
 	}
 	return b.String()
@@ -401,7 +499,12 @@ func (e *episode) newID(id string) {
 // tells (so that allowed operations are frequent enough to matter), and
 // otherwise anyone at all, fallback.
 func (e *episode) someone(ok func(u string) bool, fallback func() string) string {
-	if e.rng.IntN(100) < 40 {
+	return e.someonePct(40, ok, fallback)
+}
+
+// someonePct is someone with pct percent for a user ok tells.
+func (e *episode) someonePct(pct int, ok func(u string) bool, fallback func() string) string {
+	if e.rng.IntN(100) < pct {
 		var them []string
 		for _, u := range append(e.usersOfA(), e.w.userB) {
 			if ok(u) {
@@ -582,8 +685,10 @@ func (e *episode) usersOfA() []string {
 
 // putOrganizationMember changes or adds an organization role of a user of A,
 // to any role: custom roles of B, missing ones and the late one included
-// (an organization membership may name a role that does not exist).
-func (e *episode) putOrganizationMember() string {
+// (an organization membership may name a role that does not exist). A
+// Seeder only upserts, so it cannot leave a space membership without its
+// organization membership.
+func (e *episode) putOrganizationMember() {
 	org, user := e.anyOf(e.w.orgs), e.anyOf(e.usersOfA())
 	var role model.Role
 	if e.rng.IntN(100) < 55 {
@@ -598,9 +703,21 @@ func (e *episode) putOrganizationMember() string {
 	if err != nil {
 		e.fail("PutOrganizationMember: %v", err)
 	}
-	e.m.OrgMembers[model.Key{Of: org, User: user}] = role
+	k := model.Key{Of: org, User: user}
+	old, existed := e.m.OrgMembers[k]
+	got := e.readOrgMember(org, user)
+	switch {
+	case got == nil:
+		e.fail("PutOrganizationMember of %s in %s stored nothing", e.w.name(user), e.w.name(org))
+	case existed && string(got.ID) != old.ID:
+		e.fail("PutOrganizationMember gave the existing membership %s the new id %s", old.ID, got.ID)
+	case !existed:
+		e.newID(string(got.ID))
+	}
+	e.m.PutOrgMember(org, user, role, string(got.ID))
+	delete(e.granted, k)
+	e.checkOrgMember(org, user)
 	e.count("store.organization_member", model.OK)
-	return ""
 }
 
 // putUser changes the account role of a user of A, or creates the late one.
@@ -648,9 +765,21 @@ func (e *episode) putCustomRole() {
 
 // putSpaceMember sets a space role of a user of A directly, with no
 // decision: any predefined role, or a custom role of A that exists (a
-// space membership's custom role must exist in the space's account).
+// space membership's custom role must exist in the space's account), to a
+// member of the space's organization (the store refuses anyone else).
 func (e *episode) putSpaceMember() string {
-	space, user := e.anyOf(e.w.spaces), e.anyOf(e.usersOfA())
+	space := e.anyOf(e.w.spaces)
+	org := e.m.Spaces[space].Org
+	var members []string
+	for _, u := range e.usersOfA() {
+		if _, ok := e.m.OrgMembers[model.Key{Of: org, User: u}]; ok {
+			members = append(members, u)
+		}
+	}
+	if len(members) == 0 {
+		return ""
+	}
+	user := e.anyOf(members)
 	var role model.Role
 	if e.rng.IntN(100) < 60 {
 		role = model.P(pick[string](e.rng, 30, model.Admin, 25, model.Member, 25, model.ReadOnly, 20, model.Annotator))
@@ -739,4 +868,170 @@ func (e *episode) checkStore(spaces ...string) {
 			}
 		}
 	}
+}
+
+// orgAdd adds a user to an organization, often one who is not a member yet
+// (so that users removed come back), often with a role the pairing admits.
+func (e *episode) orgAdd() {
+	org := e.org()
+	actor := e.someone(func(u string) bool { return e.m.IsOrgAdmin(u, org) }, e.actor)
+	user := e.someonePct(50, func(u string) bool {
+		_, ok := e.m.OrgMembers[model.Key{Of: org, User: u}]
+		return !ok && u != e.w.userB
+	}, func() string { return e.target(actor) })
+	role := e.role()
+	if u, ok := e.m.Users[user]; ok && e.rng.IntN(100) < 30 {
+		if u.Role == model.AccountAnnotator {
+			role = model.P(model.Annotator)
+		} else {
+			role = pick[model.Role](e.rng, 20, model.P(model.Admin), 30, model.P(model.Member), 20, model.P(model.ReadOnly),
+				30, model.C(e.anyOf(e.w.roles)))
+		}
+	}
+	sp := e.spelling()
+	what := fmt.Sprintf("org_add actor=%s org=%s user=%s role=%s", e.w.name(actor), e.w.name(org), e.w.name(user), e.w.roleName(role))
+	want := e.m.OrgAdd(actor, org, user, role)
+	got, err := e.svc.AddUserToOrganization(e.ctx, membership.AddOrganizationUserRequest{
+		Actor: membership.ID(actor), OrganizationID: membership.ID(org), UserID: membership.ID(user), Role: assignment(role, sp),
+	})
+	e.outcomeWith(what, want, err, func() string { return e.describeOrg(org, actor, user) })
+	e.count("org_add", want)
+	if want != model.OK {
+		return
+	}
+	if !e.m.IsOrgAdmin(actor, org) {
+		e.fail("%s succeeded, but the actor is no organization admin", what)
+	}
+	k := model.Key{Of: org, User: user}
+	old, existed := e.m.OrgMembers[k]
+	switch {
+	case string(got.UserID) != user || string(got.OrganizationID) != org:
+		e.fail("%s answered the membership of %s in %s", what, got.UserID, got.OrganizationID)
+	case !sameRole(got.Role, role) || got.Role.Spelling != sp:
+		e.fail("%s answered the role %+v", what, got.Role)
+	case role.Kind == model.Custom && got.Role.DisplayName != e.m.Roles[role.ID].Name,
+		role.Kind == model.Predefined && got.Role.DisplayName != "":
+		e.fail("%s answered the display name %q, want %q", what, got.Role.DisplayName, e.m.Roles[role.ID].Name)
+	case existed && string(got.ID) != old.ID:
+		e.fail("%s gave the existing membership %s the new id %s", what, old.ID, got.ID)
+	}
+	if !existed {
+		e.newID(string(got.ID))
+	}
+	e.m.PutOrgMember(org, user, role, string(got.ID))
+	e.granted[k] = grant{version: e.version[user]}
+	// An organization add leaves the user's space memberships alone.
+	e.checkOrgMember(org, user)
+	e.checkStore(e.spacesOf(org)...)
+}
+
+// orgRemove removes a user from an organization, most often one who holds
+// memberships of its spaces, so that the cascade has something to do.
+func (e *episode) orgRemove() {
+	org := e.org()
+	actor := e.someone(func(u string) bool { return e.m.IsOrgAdmin(u, org) }, e.actor)
+	spaces := e.spacesOf(org)
+	holds := func(u string) bool {
+		for _, s := range spaces {
+			if _, ok := e.m.SpaceMembers[model.Key{Of: s, User: u}]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	member := func(u string) bool {
+		_, ok := e.m.OrgMembers[model.Key{Of: org, User: u}]
+		return ok
+	}
+	user := e.someonePct(50, holds, func() string {
+		return e.someonePct(40, member, func() string { return e.target(actor) })
+	})
+	what := fmt.Sprintf("org_remove actor=%s org=%s user=%s", e.w.name(actor), e.w.name(org), e.w.name(user))
+	want := e.m.OrgRemove(actor, org, user)
+	view := e.describeOrg(org, actor, user) // before the cascade changes it
+	err := e.svc.RemoveUserFromOrganization(e.ctx, membership.RemoveOrganizationUserRequest{
+		Actor: membership.ID(actor), OrganizationID: membership.ID(org), UserID: membership.ID(user),
+	})
+	e.outcomeWith(what, want, err, func() string { return view })
+	e.count("org_remove", want)
+	if want != model.OK {
+		return
+	}
+	if !e.m.IsOrgAdmin(actor, org) {
+		e.fail("%s succeeded, but the actor is no organization admin", what)
+	}
+	gone := e.m.DeleteOrgMember(org, user)
+	delete(e.granted, model.Key{Of: org, User: user})
+	for _, k := range gone {
+		delete(e.granted, k)
+	}
+	e.stats["org_remove.cascaded"] += len(gone)
+	e.checkOrgMember(org, user)
+	e.checkStore(spaces...)
+}
+
+// readOrgMember returns the membership of user in org as the store holds
+// it, or nil, through a plain read with no decision.
+func (e *episode) readOrgMember(org, user string) *membership.OrganizationMember {
+	e.t.Helper()
+	f, _, err := e.store.Read(e.ctx, membership.Query{
+		Operation: membership.OperationOrgRemove, Actor: membership.ID(e.w.users[0]),
+		OrganizationID: membership.ID(org), UserID: membership.ID(user),
+	})
+	if err != nil {
+		e.fail("reading the membership of %s in %s: %v", e.w.name(user), e.w.name(org), err)
+	}
+	if f.Organization == nil {
+		e.fail("reading the membership of %s in %s: the store holds no such organization", e.w.name(user), e.w.name(org))
+	}
+	return f.TargetOrganizationMember
+}
+
+// checkOrgs checks every organization membership of the orgs in the store.
+func (e *episode) checkOrgs(orgs ...string) {
+	e.t.Helper()
+	ids := map[membership.ID]bool{}
+	for _, org := range orgs {
+		for _, user := range e.allUsers() {
+			if got := e.checkOrgMember(org, user); got != nil {
+				if ids[got.ID] {
+					e.fail("two organization memberships share the id %s", got.ID)
+				}
+				ids[got.ID] = true
+			}
+		}
+	}
+}
+
+// checkOrgMember checks that the store holds the model's membership of
+// user in org, with its id and role, or none when the model has none; and
+// that a membership the organization add granted keeps the annotator
+// pairing, for as long as its user's account role is the one it was
+// granted under. It returns what the store holds.
+func (e *episode) checkOrgMember(org, user string) *membership.OrganizationMember {
+	e.t.Helper()
+	k := model.Key{Of: org, User: user}
+	got := e.readOrgMember(org, user)
+	want, ok := e.m.OrgMembers[k]
+	switch {
+	case got == nil && !ok:
+		return nil
+	case got == nil:
+		e.fail("the store lacks the membership of %s in %s, the model has it with id %s and role %s",
+			e.w.name(user), e.w.name(org), want.ID, e.w.roleName(want.Role))
+	case !ok:
+		e.fail("the store holds %+v, the model has no membership of %s in %s", *got, e.w.name(user), e.w.name(org))
+	case string(got.ID) != want.ID || string(got.UserID) != user || string(got.OrganizationID) != org || !sameRole(got.Role, want.Role):
+		e.fail("the store holds %+v, the model the membership of %s in %s with id %s and role %s",
+			*got, e.w.name(user), e.w.name(org), want.ID, e.w.roleName(want.Role))
+	}
+	if g, ok := e.granted[k]; ok && g.version == e.version[user] {
+		annotatorUser := e.m.Users[user].Role == model.AccountAnnotator
+		annotatorRole := want.Role.Kind == model.Predefined && want.Role.Name == model.Annotator
+		if annotatorUser != annotatorRole {
+			e.fail("the service granted %s (account role %s) the role %s in %s",
+				e.w.name(user), e.m.Users[user].Role, e.w.roleName(want.Role), e.w.name(org))
+		}
+	}
+	return got
 }

@@ -20,7 +20,7 @@ import (
 // permissions. Account B has a user, an organization, a space and a custom
 // role that A must never reach. Some ids name nothing at first (a late user
 // and a late custom role, which a direct store change may create) or ever
-// (nobody, noSpace, noRole).
+// (nobody, noOrg, noSpace, noRole).
 type world struct {
 	ep            int
 	acctA, acctB  string
@@ -30,6 +30,7 @@ type world struct {
 	nobody        string
 	orgs          []string // account A
 	orgB          string
+	noOrg         string
 	spaces        []string // account A
 	spaceB        string
 	noSpace       string
@@ -60,7 +61,7 @@ func newWorld(ep int) *world {
 	}
 	w.late, w.userB, w.nobody = id("uLate"), id("uB"), id("nobody")
 	w.orgs = []string{id("O1"), id("O2")}
-	w.orgB = id("OB")
+	w.orgB, w.noOrg = id("OB"), id("noOrg")
 	w.spaces = []string{id("S1"), id("S2"), id("S3")}
 	w.spaceB, w.noSpace = id("SB"), id("noSpace")
 	for _, r := range []string{"Rc", "Rd", "Rcd", "Rr", "Rlate"} {
@@ -106,8 +107,8 @@ var initialPermissions = map[string][]string{
 }
 
 // seed draws the episode's initial state: the fixture the store is seeded
-// from and the model world that mirrors it (space memberships without ids,
-// which only the store knows after seeding).
+// from and the model world that mirrors it (memberships without ids, which
+// only the store knows after seeding).
 func (w *world) seed(rng *rand.Rand) (*fixture.Fixture, *model.World) {
 	m := model.NewWorld()
 	f := &fixture.Fixture{
@@ -145,13 +146,13 @@ func (w *world) seed(rng *rand.Rand) (*fixture.Fixture, *model.World) {
 		for _, o := range w.orgs {
 			if rng.IntN(100) < 65 {
 				r := w.pickSeedRole(rng, 25)
-				m.OrgMembers[model.Key{Of: o, User: u}] = r
+				m.OrgMembers[model.Key{Of: o, User: u}] = model.Membership{Role: r}
 				f.OrganizationMembers = append(f.OrganizationMembers, membership.OrganizationMember{
 					OrganizationID: membership.ID(o), UserID: membership.ID(u), Role: assignment(r, membership.SpellingUpper)})
 			}
 		}
 	}
-	m.OrgMembers[model.Key{Of: w.orgB, User: w.userB}] = model.P(model.Admin)
+	m.OrgMembers[model.Key{Of: w.orgB, User: w.userB}] = model.Membership{Role: model.P(model.Admin)}
 	f.OrganizationMembers = append(f.OrganizationMembers, membership.OrganizationMember{
 		OrganizationID: membership.ID(w.orgB), UserID: membership.ID(w.userB), Role: membership.Predefined(membership.RoleAdmin)})
 
@@ -170,11 +171,12 @@ func (w *world) seed(rng *rand.Rand) (*fixture.Fixture, *model.World) {
 	}
 
 	// Some memberships from the start, whatever the rules of an add say:
-	// the store may hold what an add would refuse (an ANNOTATOR with MEMBER,
-	// a member outside the organization).
+	// the store may hold what an add would refuse (an ANNOTATOR with
+	// MEMBER), but only of a member of the space's organization, as every
+	// store and fixture validation insist.
 	for _, u := range w.users {
 		for _, s := range w.spaces {
-			if rng.IntN(100) < 30 {
+			if _, ok := m.OrgMembers[model.Key{Of: m.Spaces[s].Org, User: u}]; ok && rng.IntN(100) < 45 {
 				r := w.pickSeedRole(rng, 20)
 				m.SpaceMembers[model.Key{Of: s, User: u}] = model.Membership{Role: r}
 				f.SpaceMembers = append(f.SpaceMembers, fixture.SpaceMember{SpaceID: membership.ID(s), UserID: membership.ID(u), Role: assignment(r, membership.SpellingUpper)})

@@ -9,9 +9,11 @@
 // the same violations (code and rule) as data.spaceauthz.decision, for
 // every operation the policy decides:
 //
-//   - every operation: the actor exists (actor_exists) and can read the
-//     space (space_visible); an operation other than add, remove and list,
-//     the zero Operation among them, is refused (known_operation);
+//   - every operation: the actor exists (actor_exists); an operation other
+//     than add, remove, list, org_add and org_remove, the zero Operation
+//     among them, is refused (known_operation);
+//   - every operation but org_add and org_remove: the actor can read the
+//     space (space_visible);
 //   - add and remove: only a space admin changes the membership of a space
 //     ADMIN (admin_membership), and the target is a user of the actor's
 //     account (user_exists);
@@ -23,7 +25,15 @@
 //   - remove: a space admin or ROLE_BINDING_DELETE on the space
 //     (role_binding_delete), and the target is a member of the space
 //     (membership_exists);
-//   - list: nothing more than reading the space.
+//   - list: nothing more than reading the space;
+//   - org_add and org_remove: the actor can see the organization
+//     (organization_visible) and, if so, administers it
+//     (organization_admin), and the target is a user of the actor's account
+//     (user_exists);
+//   - org_add: the role exists (role_exists) and the annotator pairing
+//     (annotator_role_required, annotator_role_not_allowed);
+//   - org_remove: the target is a member of the organization
+//     (membership_exists).
 //
 // This package is for measurement and tests only; the library decides with
 // Rego. A change to the default policy must be mirrored here, and the
@@ -44,10 +54,12 @@ const (
 	annotatorRoleRequired
 	adminMembership
 	knownOperation
+	organizationAdmin
 	roleBindingCreate
 	roleBindingDelete
 	spaceAdmin
 	membershipExists
+	organizationVisible
 	roleExists
 	spaceVisible
 	actorExists
@@ -61,10 +73,12 @@ var violations = [...]membership.Violation{
 	{Code: membership.CodeAnnotatorRoleRequired, Rule: "annotator_role_required"},
 	{Code: membership.CodeForbidden, Rule: "admin_membership"},
 	{Code: membership.CodeForbidden, Rule: "known_operation"},
+	{Code: membership.CodeForbidden, Rule: "organization_admin"},
 	{Code: membership.CodeForbidden, Rule: "role_binding_create"},
 	{Code: membership.CodeForbidden, Rule: "role_binding_delete"},
 	{Code: membership.CodeForbidden, Rule: "space_admin"},
 	{Code: membership.CodeMembershipNotFound, Rule: "membership_exists"},
+	{Code: membership.CodeOrganizationNotFound, Rule: "organization_visible"},
 	{Code: membership.CodeRoleNotFound, Rule: "role_exists"},
 	{Code: membership.CodeSpaceNotFound, Rule: "space_visible"},
 	{Code: membership.CodeUnauthenticated, Rule: "actor_exists"},
@@ -102,8 +116,11 @@ func violated(f *membership.Facts) int {
 	if f.Actor == nil {
 		broken |= actorExists
 	}
+	// An organization operation has no space to read; every other
+	// operation, an unknown one included, needs one.
+	onOrganization := f.Query.Operation == membership.OperationOrgAdd || f.Query.Operation == membership.OperationOrgRemove
 	readable := canReadSpace(f)
-	if !readable {
+	if !readable && !onOrganization {
 		broken |= spaceVisible
 	}
 	// The rules of an add and a remove apply only to a caller who may read
@@ -120,6 +137,19 @@ func violated(f *membership.Facts) int {
 		}
 	case membership.OperationList:
 		// Reading the space is all a list needs.
+	case membership.OperationOrgAdd, membership.OperationOrgRemove:
+		// Likewise, the rules of an organization operation apply only to a
+		// caller who may see the organization.
+		if !canSeeOrganization(f) {
+			broken |= organizationVisible
+			break
+		}
+		broken |= organizationChange(f)
+		if f.Query.Operation == membership.OperationOrgAdd {
+			broken |= organizationAddition(f)
+		} else if f.Target == nil || !f.TargetOrganizationRole.Held() {
+			broken |= membershipExists
+		}
 	default:
 		// Fail closed: no rule applies to an operation the policy does not
 		// know.
@@ -160,14 +190,7 @@ func addition(f *membership.Facts) int {
 	if targetInAccount(f) && !targetInOrganization(f) {
 		broken |= userInOrganization
 	}
-	requestedAnnotator := role.Is(membership.RoleAnnotator)
-	if f.Target != nil && f.Target.Role == membership.AccountAnnotator && !requestedAnnotator {
-		broken |= annotatorRoleRequired
-	}
-	if f.Target != nil && f.Target.Role != membership.AccountAnnotator && requestedAnnotator {
-		broken |= annotatorRoleNotAllowed
-	}
-	return broken
+	return broken | annotatorPairing(f, role)
 }
 
 // removal returns the broken rules of a remove only.
@@ -180,6 +203,63 @@ func removal(f *membership.Facts) int {
 		broken |= membershipExists
 	}
 	return broken
+}
+
+// organizationChange returns the broken rules of an org_add and an
+// org_remove alike.
+func organizationChange(f *membership.Facts) int {
+	var broken int
+	if !isOrganizationAdmin(f) {
+		broken |= organizationAdmin
+	}
+	if !targetInAccount(f) {
+		broken |= userExists
+	}
+	return broken
+}
+
+// organizationAddition returns the broken rules of an org_add only: those
+// of an add about the role, without the organization membership an add
+// needs (an org_add is what creates it).
+func organizationAddition(f *membership.Facts) int {
+	var broken int
+	role := requestedRole(f)
+	requestedCustom := role.Kind == membership.RoleKindCustom
+	if requestedCustom && !customRoleInAccount(f, role) || !requestedCustom && !predefinedRoleExists(role) {
+		broken |= roleExists
+	}
+	return broken | annotatorPairing(f, role)
+}
+
+// annotatorPairing returns the broken rules of the annotator pairing, the
+// same for a space and an organization.
+func annotatorPairing(f *membership.Facts, role membership.RoleAssignment) int {
+	var broken int
+	requestedAnnotator := role.Is(membership.RoleAnnotator)
+	if f.Target != nil && f.Target.Role == membership.AccountAnnotator && !requestedAnnotator {
+		broken |= annotatorRoleRequired
+	}
+	if f.Target != nil && f.Target.Role != membership.AccountAnnotator && requestedAnnotator {
+		broken |= annotatorRoleNotAllowed
+	}
+	return broken
+}
+
+// organizationInAccount: the organization of an organization operation lies
+// in the actor's account.
+func organizationInAccount(f *membership.Facts) bool {
+	return f.Organization != nil && inActorAccount(f, f.Organization.AccountID)
+}
+
+// canSeeOrganization: an account ADMIN, or any member of the organization.
+func canSeeOrganization(f *membership.Facts) bool {
+	return organizationInAccount(f) && (isAccountAdmin(f) || f.ActorOrganizationRole.Held())
+}
+
+// isOrganizationAdmin: an account ADMIN, or a predefined ADMIN member of the
+// organization.
+func isOrganizationAdmin(f *membership.Facts) bool {
+	return organizationInAccount(f) && (isAccountAdmin(f) || f.ActorOrganizationRole.Role.Is(membership.RoleAdmin))
 }
 
 // inActorAccount: there is an actor, and accountID is their account.

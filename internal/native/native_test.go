@@ -36,6 +36,8 @@ var (
 	userNotInOrganization   = membership.Violation{Code: membership.CodeUserNotInOrganization, Rule: "user_in_organization"}
 	annotatorRoleIsRequired = membership.Violation{Code: membership.CodeAnnotatorRoleRequired, Rule: "annotator_role_required"}
 	annotatorRoleForbidden  = membership.Violation{Code: membership.CodeAnnotatorRoleNotAllowed, Rule: "annotator_role_not_allowed"}
+	organizationNotFound    = membership.Violation{Code: membership.CodeOrganizationNotFound, Rule: "organization_visible"}
+	notOrganizationAdmin    = membership.Violation{Code: membership.CodeForbidden, Rule: "organization_admin"}
 )
 
 // engine is the Rego engine on the default policy, built once.
@@ -363,7 +365,7 @@ func TestDecide(t *testing.T) {
 		{"unknown operation, facts of an allowed remove", with(nativetest.RemoveAllowed, func(f *membership.Facts) { f.Query.Operation = 200 }),
 			[]membership.Violation{unknownOperation}},
 		{"unknown operation, no membership, unknown role", with(nativetest.RemoveAllowed, func(f *membership.Facts) {
-			f.Query.Operation, f.Existing = membership.OperationList+1, nil
+			f.Query.Operation, f.Existing = membership.OperationOrgRemove+1, nil
 			ask(f, predefined(9), nil)
 		}), []membership.Violation{unknownOperation}},
 		{"unknown operation, no role at all", with(nativetest.ListBase, func(f *membership.Facts) { f.Query.Operation = 0 }),
@@ -509,6 +511,44 @@ func TestDecide(t *testing.T) {
 		})), []membership.Violation{spaceNotFound}},
 		{"list, actor null", with(nativetest.ListAllowed, func(f *membership.Facts) { f.Actor = nil }),
 			[]membership.Violation{unauthenticated, spaceNotFound}},
+
+		// An org_add.
+		{"organization ADMIN adds to the organization", nativetest.OrgAddAllowed(), nil},
+		{"account ADMIN adds to the organization", asActorOf(nativetest.OrgAddBase, func(_ *membership.Facts, a *membership.User) {
+			a.Role = membership.AccountAdmin
+		}), nil},
+		{"org_add, no role at all", nativetest.OrgAddBase(), []membership.Violation{organizationNotFound}},
+		{"org_add, organization of another account", with(nativetest.OrgAddAllowed, func(f *membership.Facts) { f.Organization = nativetest.ForeignOrganization }),
+			[]membership.Violation{organizationNotFound}},
+		{"org_add, organization MEMBER", asActorOf(nativetest.OrgAddBase, func(f *membership.Facts, _ *membership.User) {
+			f.ActorOrganizationRole = grant(membership.RoleMember)
+		}), []membership.Violation{notOrganizationAdmin}},
+		{"org_add, custom role with ROLE_BINDING_CREATE", asActorOf(nativetest.OrgAddBase, func(f *membership.Facts, _ *membership.User) {
+			f.ActorOrganizationRole = held(binder)
+			ask(f, custom(reader), reader)
+		}), []membership.Violation{notOrganizationAdmin}},
+		{"org_add, target null", with(nativetest.OrgAddAllowed, func(f *membership.Facts) { f.Target = nil }),
+			[]membership.Violation{userNotFound}},
+		{"org_add, custom role not found", with(nativetest.OrgAddAllowed, func(f *membership.Facts) { ask(f, custom(binder), nil) }),
+			[]membership.Violation{roleNotFound}},
+		{"org_add, account ANNOTATOR given MEMBER", forTargetOf(nativetest.OrgAddAllowed, func(u *membership.User) { u.Role = membership.AccountAnnotator }),
+			[]membership.Violation{annotatorRoleIsRequired}},
+		{"org_add, account MEMBER given ANNOTATOR", with(nativetest.OrgAddAllowed, func(f *membership.Facts) { ask(f, predefined(membership.RoleAnnotator), nil) }),
+			[]membership.Violation{annotatorRoleForbidden}},
+		{"org_add, target not yet in the organization", with(nativetest.OrgAddAllowed, func(f *membership.Facts) { f.TargetOrganizationRole = membership.Grant{} }), nil},
+
+		// An org_remove.
+		{"organization ADMIN removes from the organization", nativetest.OrgRemoveAllowed(), nil},
+		{"org_remove, no role at all", nativetest.OrgRemoveBase(), []membership.Violation{organizationNotFound}},
+		{"org_remove, organization MEMBER", asActorOf(nativetest.OrgRemoveBase, func(f *membership.Facts, _ *membership.User) {
+			f.ActorOrganizationRole = grant(membership.RoleMember)
+		}), []membership.Violation{notOrganizationAdmin}},
+		{"org_remove, target of another account", forTargetOf(nativetest.OrgRemoveAllowed, func(u *membership.User) { u.AccountID = nativetest.OtherAccount }),
+			[]membership.Violation{userNotFound}},
+		{"org_remove, not a member", with(nativetest.OrgRemoveAllowed, func(f *membership.Facts) { f.TargetOrganizationRole = membership.Grant{} }),
+			[]membership.Violation{membershipNotFound}},
+		{"org_remove, actor null", with(nativetest.OrgRemoveAllowed, func(f *membership.Facts) { f.Actor = nil }),
+			[]membership.Violation{unauthenticated, organizationNotFound}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -557,7 +597,7 @@ func TestDecideRandomFacts(t *testing.T) {
 	}
 	// The generator must exercise every rule and allow every operation, or
 	// the property proves little.
-	for _, op := range []membership.Operation{membership.OperationAdd, membership.OperationRemove, membership.OperationList} {
+	for _, op := range []membership.Operation{membership.OperationAdd, membership.OperationRemove, membership.OperationList, membership.OperationOrgAdd, membership.OperationOrgRemove} {
 		if allows[op] == 0 {
 			t.Errorf("no fact set of operation %q was allowed", op)
 		}
@@ -582,7 +622,7 @@ func TestRandomIsAnAdd(t *testing.T) {
 }
 
 func TestDecideAllowAllocatesNothing(t *testing.T) {
-	for _, f := range []*membership.Facts{nativetest.Allowed(), nativetest.RemoveAllowed(), nativetest.ListAllowed()} {
+	for _, f := range []*membership.Facts{nativetest.Allowed(), nativetest.RemoveAllowed(), nativetest.ListAllowed(), nativetest.OrgAddAllowed(), nativetest.OrgRemoveAllowed()} {
 		if allocs := testing.AllocsPerRun(100, func() { Decide(f) }); allocs != 0 {
 			t.Errorf("Decide(allowed %v) allocates %v times, want 0", f.Query.Operation, allocs)
 		}

@@ -18,7 +18,7 @@ func testConcurrentSameUser(t *testing.T, s Store) {
 	var wg sync.WaitGroup
 	for i := range goroutines {
 		wg.Go(func() {
-			m, err := s.Write(context.Background(), addQuery(target.ID, roles[i%len(roles)]), put)
+			m, err := writeSpace(context.Background(), s, addQuery(target.ID, roles[i%len(roles)]), put)
 			if err != nil {
 				t.Errorf("add %d: %v", i, err)
 			}
@@ -44,7 +44,7 @@ func testConcurrentDifferentUsers(t *testing.T, s Store) {
 	var wg sync.WaitGroup
 	for i, user := range users {
 		wg.Go(func() {
-			m, err := s.Write(context.Background(), addQuery(user, member), put)
+			m, err := writeSpace(context.Background(), s, addQuery(user, member), put)
 			if err != nil {
 				t.Errorf("add %d: %v", i, err)
 			}
@@ -78,7 +78,7 @@ func testConcurrentRemoves(t *testing.T, s Store) {
 	)
 	for i := range goroutines / 4 {
 		wg.Go(func() {
-			m, err := s.Write(context.Background(), removeQuery(target.ID), remove)
+			m, err := writeSpace(context.Background(), s, removeQuery(target.ID), remove)
 			switch {
 			case err == nil:
 				mu.Lock()
@@ -109,8 +109,8 @@ func testRemoveRacingAdd(t *testing.T, s Store) {
 			added, removed    membership.Membership
 			addErr, removeErr error
 		)
-		wg.Go(func() { added, addErr = s.Write(context.Background(), addQuery(target.ID, member), put) })
-		wg.Go(func() { removed, removeErr = s.Write(context.Background(), removeQuery(target.ID), remove) })
+		wg.Go(func() { added, addErr = writeSpace(context.Background(), s, addQuery(target.ID, member), put) })
+		wg.Go(func() { removed, removeErr = writeSpace(context.Background(), s, removeQuery(target.ID), remove) })
 		wg.Wait()
 		if addErr != nil || removeErr != nil {
 			t.Fatalf("round %d: add: %v, remove: %v; in either order both succeed", round, addErr, removeErr)
@@ -141,7 +141,7 @@ func testUniqueIDs(t *testing.T, s Store) {
 	a := upsert(t, s, target.ID, annotator)
 	q := addQuery(target.ID, annotator)
 	q.SpaceID = other.ID
-	b, err := s.Write(ctx, q, put)
+	b, err := writeSpace(ctx, s, q, put)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func testUniqueIDs(t *testing.T, s Store) {
 		t.Errorf("two memberships share the ID %q", a.ID)
 	}
 	// A membership removed and added again gets a new id.
-	if _, err := s.Write(ctx, removeQuery(target.ID), remove); err != nil {
+	if _, err := writeSpace(ctx, s, removeQuery(target.ID), remove); err != nil {
 		t.Fatal(err)
 	}
 	if again := upsert(t, s, target.ID, annotator); again.ID == a.ID {

@@ -14,7 +14,7 @@ import (
 func factsOf(t *testing.T, s Store, q membership.Query) membership.Facts {
 	t.Helper()
 	var written membership.Facts
-	_, err := s.Write(context.Background(), q, func(f *membership.Facts) (membership.Change, error) {
+	_, err := writeSpace(context.Background(), s, q, func(f *membership.Facts) (membership.Change, error) {
 		written = *f
 		return membership.Change{}, errDenied
 	})
@@ -38,21 +38,40 @@ func testFacts(t *testing.T, s Store) {
 	q.Role.Spelling = membership.SpellingUpper
 
 	got := factsOf(t, s, q)
+	targetOrg := seededOrgMember(t, got.TargetOrganizationMember, org.ID, target.ID, membership.Custom(reviewer.ID))
 	want := membership.Facts{
-		Query:                  q,
-		Actor:                  &actor,
-		Space:                  &space,
-		Organization:           &org,
-		ActorOrganizationRole:  membership.Grant{Role: orgAdmin},
-		ActorSpaceRole:         membership.Grant{Role: membership.Custom(binder.ID), CustomRole: &binder},
-		Target:                 &target,
-		TargetOrganizationRole: membership.Grant{Role: membership.Custom(reviewer.ID), CustomRole: &reviewer},
-		Existing:               &existing,
-		CustomRole:             &binder,
+		Query:                    q,
+		Actor:                    &actor,
+		Space:                    &space,
+		Organization:             &org,
+		ActorOrganizationRole:    membership.Grant{Role: orgAdmin},
+		ActorSpaceRole:           membership.Grant{Role: membership.Custom(binder.ID), CustomRole: &binder},
+		Target:                   &target,
+		TargetOrganizationRole:   membership.Grant{Role: membership.Custom(reviewer.ID), CustomRole: &reviewer},
+		TargetOrganizationMember: targetOrg,
+		Existing:                 &existing,
+		CustomRole:               &binder,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("facts (-want +got):\n%s", diff)
 	}
+}
+
+// seededOrgMember returns the organization membership that the world
+// seeded, as facts should hold it: got's store-generated id, which must be
+// an ID, with the rest as seeded.
+func seededOrgMember(t *testing.T, got *membership.OrganizationMember, orgID, user membership.ID, role membership.RoleAssignment) *membership.OrganizationMember {
+	t.Helper()
+	m := &membership.OrganizationMember{OrganizationID: orgID, UserID: user, Role: role}
+	if got == nil {
+		t.Errorf("facts hold no membership of %s in organization %s", user, orgID)
+		return m
+	}
+	if !got.ID.Valid() {
+		t.Errorf("organization membership id %q is not an ID", got.ID)
+	}
+	m.ID = got.ID
+	return m
 }
 
 func testFactsOfMissingRecords(t *testing.T, s Store) {
@@ -86,7 +105,11 @@ func testFactsOfMissingRecords(t *testing.T, s Store) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.want.Query = tc.query
-			if diff := cmp.Diff(tc.want, factsOf(t, s, tc.query)); diff != "" {
+			got := factsOf(t, s, tc.query)
+			if tc.want.TargetOrganizationRole.Held() {
+				tc.want.TargetOrganizationMember = seededOrgMember(t, got.TargetOrganizationMember, org.ID, tc.query.UserID, tc.want.TargetOrganizationRole.Role)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("facts (-want +got):\n%s", diff)
 			}
 		})
@@ -110,7 +133,9 @@ func testFactsOfEachOperation(t *testing.T, s Store) {
 	removal.Target = &target
 	removal.TargetOrganizationRole = membership.Grant{Role: membership.Custom(reviewer.ID), CustomRole: &reviewer}
 	removal.Existing = &existing
-	if diff := cmp.Diff(removal, factsOf(t, s, removal.Query)); diff != "" {
+	got := factsOf(t, s, removal.Query)
+	removal.TargetOrganizationMember = seededOrgMember(t, got.TargetOrganizationMember, org.ID, target.ID, membership.Custom(reviewer.ID))
+	if diff := cmp.Diff(removal, got); diff != "" {
 		t.Errorf("facts of a remove (-want +got):\n%s", diff)
 	}
 

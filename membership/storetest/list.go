@@ -73,13 +73,13 @@ func testPageWalkUnderWrites(t *testing.T, s Store) {
 			for i := w; !stop.Load(); i += 2 {
 				u := churn[i%len(churn)]
 				if i%3 == 0 {
-					if _, err := s.Write(context.Background(), removeQuery(u), remove); err != nil && err != membership.ErrMembershipNotFound {
+					if _, err := writeSpace(context.Background(), s, removeQuery(u), remove); err != nil && err != membership.ErrMembershipNotFound {
 						t.Errorf("churn remove: %v", err)
 						return
 					}
 					continue
 				}
-				if _, err := s.Write(context.Background(), addQuery(u, member), put); err != nil {
+				if _, err := writeSpace(context.Background(), s, addQuery(u, member), put); err != nil {
 					t.Errorf("churn add: %v", err)
 					return
 				}

@@ -11,8 +11,11 @@
 // record the facts hold changed or went, or the target's membership
 // appeared or went, while decide ran; two racing adds leave one
 // membership, two racing removes one removal, a remove racing an add one
-// of their two orders. A decide function here stands for the policy, and
-// writes from inside it stand for concurrent writers.
+// of their two orders. One level up, an organization membership is
+// upserted like a space's, and its removal takes the user's memberships of
+// the organization's spaces in one atomic step, which no racing add
+// survives and no reader sees half done. A decide function here stands for
+// the policy, and writes from inside it stand for concurrent writers.
 package storetest
 
 import (
@@ -59,6 +62,18 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"IDsAreUniqueAcrossSpaces", testUniqueIDs},
 		{"PagesInUserOrder", testPages},
 		{"PageWalkUnderConcurrentWrites", testPageWalkUnderWrites},
+		{"SeededSpaceCreatedAt", testSeededSpaceCreatedAt},
+		{"OrganizationFacts", testOrganizationFacts},
+		{"OrganizationAdd", testOrganizationAdd},
+		{"UpsertAtEachLevel", testUpsertAtEachLevel},
+		{"SpacePutOutsideOrganization", testSpacePutOutsideOrganization},
+		{"OrganizationDelete", testOrganizationDelete},
+		{"ChangeAtAnotherLevel", testChangeAtAnotherLevel},
+		{"Cascade", testCascade},
+		{"CascadeTakesLateMemberships", testCascadeTakesLateMemberships},
+		{"ConcurrentOrganizationRemoves", testConcurrentOrganizationRemoves},
+		{"CascadeIsAtomicToReaders", testCascadeIsAtomicToReaders},
+		{"SpaceAddRacingOrganizationRemoval", testSpaceAddRacingOrganizationRemoval},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

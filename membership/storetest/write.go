@@ -54,7 +54,7 @@ func testRoleChange(t *testing.T, s Store) {
 func testNoChange(t *testing.T, s Store) {
 	seed(t, s)
 	before := members(t, s)
-	m, err := s.Write(context.Background(), addQuery(target.ID, annotator), func(*membership.Facts) (membership.Change, error) {
+	m, err := writeSpace(context.Background(), s, addQuery(target.ID, annotator), func(*membership.Facts) (membership.Change, error) {
 		return membership.Change{}, nil
 	})
 	if err != nil || m != (membership.Membership{}) {
@@ -71,7 +71,7 @@ func testDenied(t *testing.T, s Store) {
 	before := members(t, s)
 	// A deny of a new membership, of a role change and of a removal.
 	for _, q := range []membership.Query{addQuery(outsider.ID, annotator), addQuery(actor.ID, orgAdmin), removeQuery(target.ID)} {
-		_, err := s.Write(context.Background(), q, func(*membership.Facts) (membership.Change, error) { return membership.Change{}, errDenied })
+		_, err := writeSpace(context.Background(), s, q, func(*membership.Facts) (membership.Change, error) { return membership.Change{}, errDenied })
 		if err != errDenied {
 			t.Errorf("Write(%v %s) returned %v, want decide's error unchanged", q.Operation, q.UserID, err)
 		}
@@ -85,7 +85,7 @@ func testCancelled(t *testing.T, s Store) {
 	seed(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Write(ctx, addQuery(target.ID, annotator), put); err == nil {
+	if _, err := writeSpace(ctx, s, addQuery(target.ID, annotator), put); err == nil {
 		t.Error("Write on a cancelled context succeeded")
 	}
 	if _, _, err := s.Read(ctx, listQuery("", 10)); err == nil {
@@ -98,25 +98,28 @@ func testCancelled(t *testing.T, s Store) {
 
 func testCancelledDuringDecide(t *testing.T, s Store) {
 	seed(t, s)
-	upsert(t, s, outsider.ID, member)
+	joined := newUsers(t, s, "cancel", 1)[0]
+	upsert(t, s, joined, member)
 	for _, tc := range []struct {
 		name   string
 		q      membership.Query
 		decide func(*membership.Facts) (membership.Change, error)
 	}{
 		{"add", addQuery(target.ID, annotator), put},
-		{"remove", removeQuery(outsider.ID), remove},
+		{"remove", removeQuery(joined), remove},
+		{"organization add", orgAddQuery(outsider.ID, member), orgPut},
+		{"organization removal", orgRemoveQuery(joined), cascade},
 	} {
-		before := members(t, s)
+		before := holdings(t, s, target.ID, outsider.ID, joined)
 		ctx, cancel := context.WithCancel(context.Background())
-		_, err := s.Write(ctx, tc.q, func(f *membership.Facts) (membership.Change, error) {
+		_, err := writeSpace(ctx, s, tc.q, func(f *membership.Facts) (membership.Change, error) {
 			cancel()
 			return tc.decide(f)
 		})
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("%s cancelled during decide returned %v, want context.Canceled", tc.name, err)
 		}
-		if diff := cmp.Diff(before, members(t, s)); diff != "" {
+		if diff := cmp.Diff(before, holdings(t, s, target.ID, outsider.ID, joined)); diff != "" {
 			t.Errorf("%s cancelled during decide wrote (-before +after):\n%s", tc.name, diff)
 		}
 	}
@@ -125,7 +128,7 @@ func testCancelledDuringDecide(t *testing.T, s Store) {
 func testDecidesOnce(t *testing.T, s Store) {
 	seed(t, s)
 	calls := 0
-	if _, err := s.Write(context.Background(), addQuery(target.ID, annotator), func(f *membership.Facts) (membership.Change, error) {
+	if _, err := writeSpace(context.Background(), s, addQuery(target.ID, annotator), func(f *membership.Facts) (membership.Change, error) {
 		calls++
 		return put(f)
 	}); err != nil {
@@ -144,7 +147,7 @@ func testDecidesOnce(t *testing.T, s Store) {
 func redecided(t *testing.T, s Store, q membership.Query, change membership.Change, write func() error, still func(*membership.Facts) bool) (int, error) {
 	t.Helper()
 	calls := 0
-	_, err := s.Write(context.Background(), q, func(f *membership.Facts) (membership.Change, error) {
+	_, err := writeSpace(context.Background(), s, q, func(f *membership.Facts) (membership.Change, error) {
 		calls++
 		if calls == 1 {
 			if err := write(); err != nil {
@@ -198,7 +201,7 @@ func testChangedRecord(t *testing.T, s Store) {
 		still: func(f *membership.Facts) bool { return f.Target.Role == membership.AccountAnnotator },
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := redecided(t, s, addQuery(target.ID, annotator), membership.Change{Kind: membership.ChangePut, Role: annotator}, tc.write, tc.still)
+			_, err := redecided(t, s, addQuery(target.ID, annotator), membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: annotator}, tc.write, tc.still)
 			if err == nil {
 				t.Fatal("the add succeeded on facts that changed before its write")
 			}
@@ -215,7 +218,7 @@ func testAppearingMembership(t *testing.T, s Store) {
 	seed(t, s)
 	ctx := context.Background()
 	var appeared membership.Membership
-	_, err := redecided(t, s, addQuery(target.ID, annotator), membership.Change{Kind: membership.ChangePut, Role: annotator},
+	_, err := redecided(t, s, addQuery(target.ID, annotator), membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: annotator},
 		func() (err error) {
 			appeared, err = s.PutSpaceMember(ctx, space.ID, target.ID, orgAdmin)
 			return err
@@ -239,14 +242,14 @@ func testVanishingMembership(t *testing.T, s Store) {
 		q      membership.Query
 		change membership.Change
 	}{
-		{"role change", addQuery(target.ID, member), membership.Change{Kind: membership.ChangePut, Role: member}},
-		{"removal", removeQuery(target.ID), membership.Change{Kind: membership.ChangeDelete}},
+		{"role change", addQuery(target.ID, member), membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: member}},
+		{"removal", removeQuery(target.ID), membership.Change{Level: membership.LevelSpace, Kind: membership.ChangeDelete}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			upsert(t, s, target.ID, annotator)
 			calls, err := redecided(t, s, tc.q, tc.change,
 				func() error {
-					_, err := s.Write(ctx, removeQuery(target.ID), remove)
+					_, err := writeSpace(ctx, s, removeQuery(target.ID), remove)
 					return err
 				},
 				func(f *membership.Facts) bool { return f.Existing != nil })
@@ -266,7 +269,7 @@ func testVanishingMembership(t *testing.T, s Store) {
 func testRemove(t *testing.T, s Store) {
 	seed(t, s)
 	added := upsert(t, s, target.ID, annotator)
-	removed, err := s.Write(context.Background(), removeQuery(target.ID), remove)
+	removed, err := writeSpace(context.Background(), s, removeQuery(target.ID), remove)
 	if err != nil {
 		t.Fatalf("Write(remove) = %v", err)
 	}
@@ -283,7 +286,7 @@ func testRemove(t *testing.T, s Store) {
 	if f.Target == nil || !f.TargetOrganizationRole.Held() {
 		t.Errorf("removing the membership took the user or their organization role: %+v", f)
 	}
-	if _, err := s.Write(context.Background(), removeQuery(target.ID), remove); !errors.Is(err, membership.ErrMembershipNotFound) {
+	if _, err := writeSpace(context.Background(), s, removeQuery(target.ID), remove); !errors.Is(err, membership.ErrMembershipNotFound) {
 		t.Errorf("removing again returned %v, want decide's ErrMembershipNotFound", err)
 	}
 }
@@ -293,8 +296,8 @@ func testRemove(t *testing.T, s Store) {
 func testRemoveNothing(t *testing.T, s Store) {
 	seed(t, s)
 	before := members(t, s)
-	_, err := s.Write(context.Background(), removeQuery(target.ID), func(*membership.Facts) (membership.Change, error) {
-		return membership.Change{Kind: membership.ChangeDelete}, nil
+	_, err := writeSpace(context.Background(), s, removeQuery(target.ID), func(*membership.Facts) (membership.Change, error) {
+		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangeDelete}, nil
 	})
 	if !errors.Is(err, membership.ErrMembershipNotFound) {
 		t.Errorf("Write(delete of no membership) = %v, want ErrMembershipNotFound", err)

@@ -1,8 +1,12 @@
 // End-to-end test: the published TypeScript client of the Arize API,
 // @arizeai/ax-client, talks to examples/server over loopback: its own calls
-// addSpaceUser (POST /v2/spaces/{space_id}/users) and removeSpaceUser
-// (DELETE /v2/spaces/{space_id}/users/{user_id}). The client has no call
-// for listing a space's members, so the list is left to the Go tests.
+// addSpaceUser (POST /v2/spaces/{space_id}/users), removeSpaceUser
+// (DELETE /v2/spaces/{space_id}/users/{user_id}), addOrganizationUser
+// (POST /v2/organizations/{org_id}/users) and removeOrganizationUser
+// (DELETE /v2/organizations/{org_id}/users/{user_id}). The client has no
+// call for listing a space's members, so the list is left to the Go tests,
+// and the cascade of an organization removal is seen here through the space
+// calls: a removed membership answers 404, a kept one upserts with its id.
 //
 // The server binary is built from this repository with `go build` (or taken
 // from $SPACEAUTHZ_SERVER_BIN), started on 127.0.0.1:0 with the demo fixture,
@@ -21,7 +25,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 import {
+  addOrganizationUser,
   addSpaceUser,
+  removeOrganizationUser,
   removeSpaceUser,
   APIError,
   AuthenticationError,
@@ -39,19 +45,27 @@ const space = {
   llmEvals: "U3BhY2U6MQ==", // public, organization Research
   redTeam: "U3BhY2U6Mg==", // private, organization Research
 };
+const org = {
+  research: "T3JnOjE=", // account 1, the parent of llm-evals and red-team
+  other: "T3JnOjI=", // Other Research, in the other account
+  lab: "T3JnOjM=", // Lab, account 1: only in testdata/two_organizations.json
+};
 const user = {
   grace: "VXNlcjoy", // organization ADMIN
   linus: "VXNlcjoz", // llm-evals ADMIN
   barbara: "VXNlcjo0", // llm-evals MEMBER
+  ann: "VXNlcjo2", // account ANNOTATOR
   ken: "VXNlcjo3", // not in the organization
   missing: "VXNlcjo5OQ==", // User:99
 };
-const role = { binder: "Um9sZTox", reviewer: "Um9sZToy" };
+const role = { binder: "Um9sZTox", reviewer: "Um9sZToy", missing: "Um9sZTo5OQ==" };
 const key = {
   admin: "demo-admin-key",
+  orgAdmin: "demo-org-admin-key",
   spaceAdmin: "demo-space-admin-key",
   member: "demo-member-key",
   binder: "demo-binder-key",
+  other: "demo-other-account-key",
 };
 
 // The client's prerelease warning is noise here.
@@ -152,15 +166,16 @@ async function rejectsWith(promise, errorClass, status, detail) {
 }
 
 /**
- * Stops a demo server and checks that it stopped gracefully, logged its
- * stop and never logged an API key. It returns the parsed log records.
+ * Stops a server and checks that it stopped gracefully, logged its stop and
+ * never logged an API key of any fixture the tests use. It returns the
+ * parsed log records.
  */
-async function stopDemoServer(server) {
+async function stopCheckedServer(server) {
   const { code, signal } = await stopServer(server);
   // A graceful stop: SIGTERM ends the server with status 0.
   assert.equal(code, 0, `the server stopped with ${code ?? signal}:\n${server.logs.join("\n")}`);
   const logs = server.logs.join("\n");
-  for (const k of [...Object.values(key), "not-a-demo-key"]) {
+  for (const k of [...Object.values(key), "reserved-admin-key", "two-organizations-admin-key", "not-a-demo-key"]) {
     assert.ok(!logs.includes(k), `the server logged the API key ${k}`);
   }
   const records = server.logs.map((l) => JSON.parse(l));
@@ -168,26 +183,43 @@ async function stopDemoServer(server) {
   return records;
 }
 
-describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
-  let server;
-  let addr;
-
+/**
+ * Runs a server for the enclosing describe, on the demo fixture or on
+ * testdata/<fixture>. The returned object's addr is its address once it
+ * listens. At the end the server must stop as stopCheckedServer checks and,
+ * when route is given, must have logged a 204 from that route: the client's
+ * call reached it.
+ */
+function useServer({ fixture, route } = {}) {
+  const running = { server: undefined, addr: undefined };
   before(async () => {
-    server = startServer(await serverBinary());
-    addr = await server.listening;
+    const args = fixture ? ["-fixture", path.join(here, "..", "testdata", fixture)] : [];
+    running.server = startServer(await serverBinary(), args);
+    running.addr = await running.server.listening;
   });
-
   after(async () => {
-    if (server) {
-      await stopDemoServer(server);
+    if (!running.server) {
+      return;
+    }
+    const records = await stopCheckedServer(running.server);
+    if (route) {
+      assert.ok(
+        records.some((r) => r.msg === "request" && r.route === route && r.status === 204),
+        `no 204 from ${route} in the log:\n${running.server.logs.join("\n")}`,
+      );
     }
   });
+  return running;
+}
+
+describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
+  const demo = useServer();
 
   let graceMembershipId;
 
   test("a predefined role", async () => {
     const m = await addSpaceUser({
-      client: clientFor(addr, key.admin),
+      client: clientFor(demo.addr, key.admin),
       spaceId: space.llmEvals,
       userId: user.grace,
       role: { type: "PREDEFINED", name: "MEMBER" },
@@ -204,7 +236,7 @@ describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
 
   test("an upsert keeps the id and takes the new role", async () => {
     const m = await addSpaceUser({
-      client: clientFor(addr, key.admin),
+      client: clientFor(demo.addr, key.admin),
       spaceId: space.llmEvals,
       userId: user.grace,
       role: { type: "PREDEFINED", name: "ADMIN" },
@@ -219,7 +251,7 @@ describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
 
   test("a custom role, assigned by a holder of ROLE_BINDING_CREATE", async () => {
     const m = await addSpaceUser({
-      client: clientFor(addr, key.binder),
+      client: clientFor(demo.addr, key.binder),
       spaceId: space.llmEvals,
       userId: user.barbara,
       role: { type: "CUSTOM", id: role.reviewer },
@@ -252,35 +284,17 @@ describe("@arizeai/ax-client addSpaceUser against examples/server", () => {
   ];
   for (const [name, apiKey, spaceId, userId, assigned, errorClass, status, detail] of errorCases) {
     test(name, async () => {
-      await rejectsWith(addSpaceUser({ client: clientFor(addr, apiKey), spaceId, userId, role: assigned }), errorClass, status, detail);
+      await rejectsWith(addSpaceUser({ client: clientFor(demo.addr, apiKey), spaceId, userId, role: assigned }), errorClass, status, detail);
     });
   }
 });
 
 describe("@arizeai/ax-client removeSpaceUser against examples/server", () => {
-  let server;
-  let addr;
-
-  before(async () => {
-    server = startServer(await serverBinary());
-    addr = await server.listening;
-  });
-
-  after(async () => {
-    if (server) {
-      const records = await stopDemoServer(server);
-      // The client's call reached the remove route and got its 204.
-      const route = "DELETE /v2/spaces/{space_id}/users/{user_id}";
-      assert.ok(
-        records.some((r) => r.msg === "request" && r.route === route && r.status === 204),
-        `no 204 from ${route} in the log:\n${server.logs.join("\n")}`,
-      );
-    }
-  });
+  const demo = useServer({ route: "DELETE /v2/spaces/{space_id}/users/{user_id}" });
 
   test("a space admin removes a member", async () => {
     const result = await removeSpaceUser({
-      client: clientFor(addr, key.spaceAdmin),
+      client: clientFor(demo.addr, key.spaceAdmin),
       spaceId: space.llmEvals,
       userId: user.barbara,
     });
@@ -309,31 +323,18 @@ describe("@arizeai/ax-client removeSpaceUser against examples/server", () => {
   ];
   for (const [name, apiKey, spaceId, userId, errorClass, status, detail] of errorCases) {
     test(name, async () => {
-      await rejectsWith(removeSpaceUser({ client: clientFor(addr, apiKey), spaceId, userId }), errorClass, status, detail);
+      await rejectsWith(removeSpaceUser({ client: clientFor(demo.addr, apiKey), spaceId, userId }), errorClass, status, detail);
     });
   }
 });
 
 describe("ids with '/' and '+' in the path", () => {
-  let server;
-  let addr;
-
-  before(async () => {
-    server = startServer(await serverBinary(), ["-fixture", path.join(here, "..", "testdata", "reserved_chars.json")]);
-    addr = await server.listening;
-  });
-
-  after(async () => {
-    if (server) {
-      const { code, signal } = await stopServer(server);
-      assert.equal(code, 0, `the server stopped with ${code ?? signal}`);
-    }
-  });
+  const demo = useServer({ fixture: "reserved_chars.json" });
 
   for (const spaceId of ["U3BhY2U6+/+/", "U3BhY2U6++//AQ=="]) {
     test(`space ${spaceId}`, async () => {
       const m = await addSpaceUser({
-        client: clientFor(addr, "reserved-admin-key"),
+        client: clientFor(demo.addr, "reserved-admin-key"),
         spaceId,
         userId: "VXNlcjr7/74=",
         role: { type: "CUSTOM", id: "Um9sZTr7/w==" },
@@ -350,9 +351,150 @@ describe("ids with '/' and '+' in the path", () => {
   // The memberships added above, removed through both encoded ids.
   for (const spaceId of ["U3BhY2U6+/+/", "U3BhY2U6++//AQ=="]) {
     test(`remove from space ${spaceId}`, async () => {
-      const client = clientFor(addr, "reserved-admin-key");
+      const client = clientFor(demo.addr, "reserved-admin-key");
       assert.equal(await removeSpaceUser({ client, spaceId, userId: "VXNlcjr7/74=" }), undefined);
       await rejectsWith(removeSpaceUser({ client, spaceId, userId: "VXNlcjr7/74=" }), NotFoundError, 404, "not a member of the space");
     });
   }
+});
+
+describe("@arizeai/ax-client addOrganizationUser against examples/server", () => {
+  const demo = useServer();
+
+  // The adds, in order: [name, API key, user, role, role answered]. Each
+  // add of Ken after the first is an upsert, which keeps the first id.
+  const adds = [
+    ["a predefined role", key.admin, user.ken, { type: "PREDEFINED", name: "MEMBER" }, undefined],
+    ["an organization admin's upsert takes the new role", key.orgAdmin, user.ken,
+      { type: "PREDEFINED", name: "READ_ONLY" }, undefined],
+    ["a custom role, answered with its name", key.orgAdmin, user.ken,
+      { type: "CUSTOM", id: role.reviewer }, { type: "CUSTOM", id: role.reviewer, name: "Reviewer" }],
+    ["an annotator gets the annotator role", key.admin, user.ann, { type: "PREDEFINED", name: "ANNOTATOR" }, undefined],
+  ];
+  const firstIds = new Map();
+  for (const [name, apiKey, userId, assigned, answered] of adds) {
+    test(name, async () => {
+      const m = await addOrganizationUser({ client: clientFor(demo.addr, apiKey), organizationId: org.research, userId, role: assigned });
+      assert.match(m.id, /^[A-Za-z0-9+/]+={0,2}$/);
+      if (!firstIds.has(userId)) {
+        firstIds.set(userId, m.id);
+      }
+      assert.deepEqual(m, { id: firstIds.get(userId), userId, organizationId: org.research, role: answered ?? assigned });
+    });
+  }
+
+  // Each error the client raises for the call, as its own error type:
+  // [name, API key, organization, user, role, error class, status, detail].
+  const member = { type: "PREDEFINED", name: "MEMBER" };
+  const errorCases = [
+    ["400: the organization id is not an ID", key.admin, "Org:1", user.ken, member,
+      BadRequestError, 400, "organization_id is not an ID"],
+    ["400: the user id is not an ID", key.admin, org.research, "User:7", member,
+      BadRequestError, 400, "user_id is not an ID"],
+    ["400: an annotator may only be an annotator", key.admin, org.research, user.ann, member,
+      BadRequestError, 400, "can only be given the annotator organization role"],
+    ["400: only an annotator may be an annotator", key.admin, org.research, user.ken,
+      { type: "PREDEFINED", name: "ANNOTATOR" }, BadRequestError, 400, "only a user whose account role is ANNOTATOR"],
+    ["401: an unknown API key", "not-a-demo-key", org.research, user.ken, member,
+      AuthenticationError, 401, "the API key is not valid"],
+    ["403: an organization member is no organization admin", key.member, org.research, user.ken, member,
+      AuthorizationError, 403, "may not change the members of this organization"],
+    ["403: neither is a holder of a custom role", key.binder, org.research, user.ken,
+      { type: "CUSTOM", id: role.binder }, AuthorizationError, 403, "may not change the members of this organization"],
+    ["404: an organization of another account", key.admin, org.other, user.ken, member,
+      NotFoundError, 404, "no such organization"],
+    ["404: an actor of another account", key.other, org.research, user.ken, member,
+      NotFoundError, 404, "no such organization"],
+    ["404: a user that does not exist", key.admin, org.research, user.missing, member,
+      NotFoundError, 404, "no such user"],
+    ["404: a custom role that does not exist", key.admin, org.research, user.ken,
+      { type: "CUSTOM", id: role.missing }, NotFoundError, 404, "no such custom role"],
+    ["422: an unknown predefined role", key.admin, org.research, user.ken,
+      { type: "PREDEFINED", name: "OWNER" }, APIError, 422, "role.name"],
+  ];
+  for (const [name, apiKey, organizationId, userId, assigned, errorClass, status, detail] of errorCases) {
+    test(name, async () => {
+      await rejectsWith(
+        addOrganizationUser({ client: clientFor(demo.addr, apiKey), organizationId, userId, role: assigned }),
+        errorClass, status, detail,
+      );
+    });
+  }
+});
+
+describe("@arizeai/ax-client removeOrganizationUser against examples/server", () => {
+  const demo = useServer({ route: "DELETE /v2/organizations/{org_id}/users/{user_id}" });
+
+  test("an organization admin removes a member", async () => {
+    const result = await removeOrganizationUser({
+      client: clientFor(demo.addr, key.orgAdmin),
+      organizationId: org.research,
+      userId: user.barbara,
+    });
+    assert.equal(result, undefined);
+  });
+
+  test("the removal took her out of the organization's space", async () => {
+    const client = clientFor(demo.addr, key.admin);
+    await rejectsWith(removeSpaceUser({ client, spaceId: space.llmEvals, userId: user.barbara }),
+      NotFoundError, 404, "the user is not a member of the space");
+    await rejectsWith(
+      addSpaceUser({ client, spaceId: space.llmEvals, userId: user.barbara, role: { type: "PREDEFINED", name: "MEMBER" } }),
+      BadRequestError, 400, "not a member of the space's organization",
+    );
+  });
+
+  // The client's errors in the order of the checks of a remove: [name, API
+  // key, organization, user, error class, status, detail]. They run after
+  // the removal above, so Barbara is no member any more.
+  const errorCases = [
+    ["401: an unknown API key", "not-a-demo-key", org.research, user.linus,
+      AuthenticationError, 401, "the API key is not valid"],
+    ["400: the organization id is not an ID", key.admin, "Org:1", user.linus,
+      BadRequestError, 400, "organization_id is not an ID"],
+    ["400: the user id is not an ID", key.admin, org.research, "User:3",
+      BadRequestError, 400, "user_id is not an ID"],
+    ["404: an organization of another account", key.admin, org.other, user.linus,
+      NotFoundError, 404, "no such organization"],
+    ["404: a removed member can no longer see the organization", key.member, org.research, user.linus,
+      NotFoundError, 404, "no such organization"],
+    ["403: an organization member is no organization admin", key.spaceAdmin, org.research, user.grace,
+      AuthorizationError, 403, "may not change the members of this organization"],
+    ["404: a user that does not exist", key.orgAdmin, org.research, user.missing,
+      NotFoundError, 404, "no such user"],
+    ["404: removing again (membership_not_found)", key.orgAdmin, org.research, user.barbara,
+      NotFoundError, 404, "the user is not a member of the organization"],
+    ["404: a user who never was a member", key.admin, org.research, user.ken,
+      NotFoundError, 404, "the user is not a member of the organization"],
+  ];
+  for (const [name, apiKey, organizationId, userId, errorClass, status, detail] of errorCases) {
+    test(name, async () => {
+      await rejectsWith(removeOrganizationUser({ client: clientFor(demo.addr, apiKey), organizationId, userId }), errorClass, status, detail);
+    });
+  }
+});
+
+describe("removeOrganizationUser stops at the organization", () => {
+  // testdata/two_organizations.json: Barbara is a member of Research and of
+  // Lab, of both spaces of Research and of lab-evals in Lab.
+  const labEvals = "U3BhY2U6NA==";
+  const adminKey = "two-organizations-admin-key";
+  const member = { type: "PREDEFINED", name: "MEMBER" };
+  const running = useServer({ fixture: "two_organizations.json", route: "DELETE /v2/organizations/{org_id}/users/{user_id}" });
+
+  test("every space of the organization loses her, a space of another keeps her", async () => {
+    const client = clientFor(running.addr, adminKey);
+    // Adding the same role again changes nothing and tells the id.
+    const kept = await addSpaceUser({ client, spaceId: labEvals, userId: user.barbara, role: member });
+
+    assert.equal(await removeOrganizationUser({ client, organizationId: org.research, userId: user.barbara }), undefined);
+
+    for (const spaceId of [space.llmEvals, space.redTeam]) {
+      await rejectsWith(removeSpaceUser({ client, spaceId, userId: user.barbara }), NotFoundError, 404, "the user is not a member of the space");
+    }
+    const again = await addSpaceUser({ client, spaceId: labEvals, userId: user.barbara, role: member });
+    assert.deepEqual(again, kept);
+    const lab = await addOrganizationUser({ client, organizationId: org.lab, userId: user.barbara, role: member });
+    assert.equal(lab.organizationId, org.lab);
+  });
 });

@@ -61,9 +61,9 @@ var (
 
 	actor     = id("User:actor")
 	newcomer  = id("User:newcomer") // in the organization, in no space: the add's target
-	leaver    = id("User:leaver")   // a member of both spaces: the remove's target
+	leaver    = id("User:leaver")   // a member of both spaces: the removes' target
 	stayer    = id("User:stayer")
-	outsider  = id("User:outsider") // of the account, not of the organization
+	outsider  = id("User:outsider") // of the account, not of the organization: the organization add's target
 	users     = []membership.ID{actor, newcomer, leaver, stayer, outsider}
 	spaces    = []membership.ID{private, public}
 	listLimit = 2 // fewer than the private space's members: the page has more
@@ -174,6 +174,43 @@ var operations = []operation{
 		},
 	},
 	{
+		name:   "org_add",
+		points: []faultstore.Point{faultstore.BeforeWrite, faultstore.BeforeDecide, faultstore.AfterDecide},
+		run: func(ctx context.Context, svc *membership.Service) (string, error) {
+			m, err := svc.AddUserToOrganization(ctx, membership.AddOrganizationUserRequest{Actor: actor, OrganizationID: org, UserID: outsider, Role: membership.Custom(reviewer)})
+			return fmt.Sprintf("200, organization membership added (%s)", m.Role.DisplayName), err
+		},
+		check: func(t *testing.T, target Target) {
+			m := organizationMember(t, target, outsider)
+			if m == nil || m.Role != membership.Custom(reviewer) {
+				t.Errorf("after the add, the outsider's organization membership is %+v, want the custom role %s", m, reviewer)
+			}
+		},
+	},
+	{
+		// The cascade: a fault anywhere leaves the organization
+		// membership and both space memberships of the leaver.
+		name:   "org_remove",
+		points: []faultstore.Point{faultstore.BeforeWrite, faultstore.BeforeDecide, faultstore.AfterDecide},
+		run: func(ctx context.Context, svc *membership.Service) (string, error) {
+			return "204, organization and space memberships removed",
+				svc.RemoveUserFromOrganization(ctx, membership.RemoveOrganizationUserRequest{Actor: actor, OrganizationID: org, UserID: leaver})
+		},
+		check: func(t *testing.T, target Target) {
+			if m := organizationMember(t, target, leaver); m != nil {
+				t.Errorf("after the removal, the leaver is still in the organization: %+v", m)
+			}
+			s := take(t, target)
+			for space, members := range s.Members {
+				for _, m := range members {
+					if m.UserID == leaver {
+						t.Errorf("after the removal, the leaver is still a member of %s: %+v", space, m)
+					}
+				}
+			}
+		},
+	},
+	{
 		name:   "list",
 		points: []faultstore.Point{faultstore.BeforeRead, faultstore.AfterRead},
 		run: func(ctx context.Context, svc *membership.Service) (string, error) {
@@ -194,6 +231,16 @@ func existing(t *testing.T, target Target, user membership.ID) *membership.Membe
 		t.Fatal(err)
 	}
 	return f.Existing
+}
+
+// organizationMember reads the organization membership of user.
+func organizationMember(t *testing.T, target Target, user membership.ID) *membership.OrganizationMember {
+	t.Helper()
+	f, _, err := target.Store.Read(context.Background(), membership.Query{Operation: membership.OperationOrgRemove, Actor: actor, OrganizationID: org, UserID: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.TargetOrganizationMember
 }
 
 var kinds = []faultstore.Kind{faultstore.Fail, faultstore.Unavailable, faultstore.Timeout, faultstore.Cancel}

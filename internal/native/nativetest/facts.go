@@ -1,8 +1,8 @@
 // Package nativetest builds and draws membership.Facts for differential
 // tests of the default policy: native.Decide, the Rego engine of package
 // policy and a plain OPA evaluation must agree on every fact set it
-// produces, for every operation (add, remove, list, and operations the
-// policy does not know).
+// produces, for every operation (add, remove, list, org_add, org_remove,
+// and operations the policy does not know).
 //
 // The facts come from a small universe (two accounts, one or two of each
 // record, a handful of custom roles) so that IDs and accounts collide often
@@ -160,30 +160,110 @@ func Random(r *rand.Rand) *membership.Facts {
 	return f
 }
 
+// OrgAddBase returns the facts of Actor asking to give Target the
+// predefined MEMBER role in Organization while holding no role at all:
+// denied, since the actor cannot even see the organization. An organization
+// operation has no space and no space membership, and the roles are those
+// in the organization itself. As with Base, each call returns a fresh value
+// over shared records.
+func OrgAddBase() *membership.Facts {
+	f := Base()
+	f.Space = nil
+	f.Query = membership.Query{Operation: membership.OperationOrgAdd, Actor: Actor.ID, OrganizationID: Organization.ID,
+		UserID: Target.ID, Role: membership.Predefined(membership.RoleMember)}
+	return f
+}
+
+// OrgAddAllowed returns OrgAddBase with the actor a predefined ADMIN of the
+// organization: every check passes.
+func OrgAddAllowed() *membership.Facts {
+	f := OrgAddBase()
+	f.ActorOrganizationRole = Predefined(membership.RoleAdmin)
+	return f
+}
+
+// OrgRemoveBase returns the facts of Actor asking to remove Target, a
+// MEMBER of Organization, while holding no role at all: denied. Nothing is
+// requested.
+func OrgRemoveBase() *membership.Facts {
+	f := OrgAddBase()
+	f.Query.Operation, f.Query.Role = membership.OperationOrgRemove, membership.RoleAssignment{}
+	return f
+}
+
+// OrgRemoveAllowed returns OrgRemoveBase with the actor a predefined ADMIN
+// of the organization: every check passes.
+func OrgRemoveAllowed() *membership.Facts {
+	f := OrgRemoveBase()
+	f.ActorOrganizationRole = Predefined(membership.RoleAdmin)
+	return f
+}
+
 // RandomOperation returns the facts of any operation: an add as Random
-// draws it, a remove or a list drawn the same way from RemoveAllowed or
-// ListAllowed, or now and then the facts of one of those under an operation
-// the policy does not know (the zero Operation among them).
+// draws it, a remove, a list, an org_add or an org_remove drawn the same
+// way from RemoveAllowed, ListAllowed, OrgAddAllowed or OrgRemoveAllowed,
+// or now and then the facts of one of those under an operation the policy
+// does not know (the zero Operation among them).
 func RandomOperation(r *rand.Rand) *membership.Facts {
 	var f *membership.Facts
-	switch n := r.IntN(20); {
+	switch n := r.IntN(30); {
 	case n < 8:
 		return Random(r)
-	case n < 15:
+	case n < 14:
+		f = OrgAddAllowed()
+		redrawOrganization(r, f, grant)
+		redrawTarget(r, f, grant)
+		if r.IntN(2) == 0 {
+			asked := role(r)
+			f.Query.Role = asked
+			f.CustomRole = nil
+			if asked.Kind == membership.RoleKindCustom {
+				f.CustomRole = pick(r, nil, Binder, Reader, ForeignBinder)
+			}
+		}
+	case n < 19:
+		f = OrgRemoveAllowed()
+		redrawOrganization(r, f, grant)
+		redrawTarget(r, f, grant)
+	case n < 25:
 		f = RemoveAllowed()
 		redrawActor(r, f, removeGrant)
 		redrawTarget(r, f, removeGrant)
 		if r.IntN(2) == 0 {
 			f.Existing = pick(r, nil, MembershipOf(membership.Predefined(membership.RoleAdmin)), MembershipOf(role(r)))
 		}
-	case n < 18:
+	case n < 28:
 		f = ListAllowed()
 		redrawActor(r, f, removeGrant)
 	default:
-		f = pick(r, Allowed, RemoveAllowed, ListAllowed)()
-		f.Query.Operation = pick(r, 0, membership.OperationList+1, 200)
+		f = pick(r, Allowed, RemoveAllowed, ListAllowed, OrgAddAllowed, OrgRemoveAllowed)()
+		f.Query.Operation = pick(r, 0, membership.OperationOrgRemove+1, 200)
 	}
 	return f
+}
+
+// redrawOrganization redraws, each with probability one half, the actor,
+// the organization and the actor's role in it (drawn by grant), for an
+// organization operation; now and then a space slips in, which no rule of
+// an organization operation may read.
+func redrawOrganization(r *rand.Rand, f *membership.Facts, grant func(*rand.Rand) membership.Grant) {
+	redraw := func() bool { return r.IntN(2) == 0 }
+	if redraw() {
+		f.Actor = pick(r, nil, Actor, user(Actor, OtherAccount, membership.AccountAdmin),
+			user(Actor, Account, membership.AccountAdmin), user(Actor, Account, membership.AccountAnnotator),
+			user(Actor, Account, 0))
+	}
+	if redraw() {
+		f.Organization = pick(r, nil, Organization, ForeignOrganization,
+			&membership.Organization{ID: Organization.ID, AccountID: OtherAccount, Name: "Impostor"})
+	}
+	if redraw() {
+		f.ActorOrganizationRole = grant(r)
+	}
+	if r.IntN(8) == 0 {
+		f.Space, f.ActorSpaceRole = PrivateSpace, Predefined(membership.RoleAdmin)
+		f.Existing = MembershipOf(membership.Predefined(membership.RoleAdmin))
+	}
 }
 
 // redrawActor redraws, each with probability one half, the actor, the space
