@@ -1,8 +1,9 @@
 // Command quickstart shows spaceauthz at work without HTTP: it seeds an
 // in-memory store with the built-in demo fixture, then adds users to a
-// space, removes one and lists the space's members, with one denied request
-// for each check of each operation, in check order, and prints what
-// happened to each as a transport would answer it.
+// space, removes one and lists the space's members, then adds a user to an
+// organization and removes one with their space memberships, with one
+// denied request for each check of each operation, in check order, and
+// prints what happened to each as a transport would answer it.
 //
 //	go run ./examples/quickstart
 package main
@@ -26,19 +27,20 @@ import (
 // The demo fixture's IDs (see membership/fixture/demo.json).
 const (
 	ada, grace, linus, barbara = "VXNlcjox", "VXNlcjoy", "VXNlcjoz", "VXNlcjo0"
-	alan, ann, ken             = "VXNlcjo1", "VXNlcjo2", "VXNlcjo3"
+	alan, ann, ken, eve        = "VXNlcjo1", "VXNlcjo2", "VXNlcjo3", "VXNlcjo4"
 	nobody                     = "VXNlcjo5OQ==" // User:99, who does not exist
 	llmEvals, redTeam          = "U3BhY2U6MQ==", "U3BhY2U6Mg=="
+	research                   = "T3JnOjE="
 	reviewer                   = "Um9sZToy"
 )
 
-// step is one request: who asks, which operation, in which space, and what
-// the operation takes.
+// step is one request: who asks, which operation, in which space or
+// organization, and what the operation takes.
 type step struct {
 	what  string
 	actor membership.ID
 	op    membership.Operation
-	space string
+	space string // the space, or for an organization operation the organization
 	body  string // the JSON body of an add
 	user  string // the user a remove removes
 	query string // the query string of a list, which walks every page
@@ -55,6 +57,15 @@ func remove(what string, actor membership.ID, space, user string) step {
 
 func list(what string, actor membership.ID, space, query string) step {
 	return step{what: what, actor: actor, op: membership.OperationList, space: space, query: query}
+}
+
+// orgAdd and orgRemove build the steps of the organization operations.
+func orgAdd(what string, actor membership.ID, org, body string) step {
+	return step{what: what, actor: actor, op: membership.OperationOrgAdd, space: org, body: body}
+}
+
+func orgRemove(what string, actor membership.ID, org, user string) step {
+	return step{what: what, actor: actor, op: membership.OperationOrgRemove, space: org, user: user}
 }
 
 // predefined and custom are the bodies of an add.
@@ -105,6 +116,29 @@ var groups = []struct {
 		list("2. the space id is not an ID", ada, "space-1", ""),
 		list("3. the limit is from 1 to 100", ada, llmEvals, "limit=0"),
 		list("4. Barbara cannot see the private red-team space", barbara, redTeam, ""),
+	}},
+	{"Add a user to an organization", []step{
+		orgAdd("Grace, an organization admin, adds Ken to Research as a member", grace, research, predefined(ken, "predefined", "member")),
+		orgAdd("Ada, the account admin, makes Ken read-only (an upsert: same id)", ada, research, predefined(ken, "PREDEFINED", "READ_ONLY")),
+		orgAdd("1. nobody is signed in", "", research, predefined(ken, "predefined", "member")),
+		orgAdd("2. the organization id is not an ID", ada, "org-1", predefined(ken, "predefined", "member")),
+		orgAdd("3. the user id is missing", ada, research, `{"role":{"type":"predefined","name":"member"}}`),
+		orgAdd("4. Eve, of another account, cannot see Research", eve, research, predefined(ken, "predefined", "member")),
+		orgAdd("5. Barbara, a member, is no organization admin", barbara, research, predefined(ken, "predefined", "member")),
+		orgAdd("6. no such user", grace, research, predefined(nobody, "predefined", "member")),
+		orgAdd("7. no such custom role", grace, research, custom(ken, "custom", "Um9sZTo5OQ==")),
+		orgAdd("8. Ann, an annotator, can only be an annotator", grace, research, predefined(ann, "predefined", "member")),
+		orgAdd("9. only annotators can be annotators", grace, research, predefined(ken, "predefined", "annotator")),
+	}},
+	{"Remove a user from an organization, and from its spaces", []step{
+		orgRemove("Grace removes Barbara from Research, and so from llm-evals", grace, research, barbara),
+		list("Ada lists llm-evals: Barbara went with the organization", ada, llmEvals, ""),
+		orgRemove("1. nobody is signed in", "", research, ken),
+		orgRemove("2. the user id is not an ID", grace, research, "user-7"),
+		orgRemove("3. Eve, of another account, cannot see Research", eve, research, ken),
+		orgRemove("4. Linus, a member, is no organization admin", linus, research, ken),
+		orgRemove("5. no such user", grace, research, nobody),
+		orgRemove("6. Barbara is no member any more", grace, research, barbara),
 	}},
 }
 
@@ -187,6 +221,26 @@ func outcome(ctx context.Context, svc *membership.Service, s step) string {
 			}
 			params.Set("cursor", page.NextCursor)
 		}
+	case membership.OperationOrgAdd:
+		req, err := membership.ParseAddOrganizationUserRequest(s.actor, s.space, []byte(s.body))
+		if err != nil {
+			return describe(err)
+		}
+		m, err := svc.AddUserToOrganization(ctx, req)
+		if err != nil {
+			return describe(err)
+		}
+		body, _ := json.Marshal(m)
+		return "200 " + string(body)
+	case membership.OperationOrgRemove:
+		req, err := membership.ParseRemoveOrganizationUserRequest(s.actor, s.space, s.user)
+		if err != nil {
+			return describe(err)
+		}
+		if err := svc.RemoveUserFromOrganization(ctx, req); err != nil {
+			return describe(err)
+		}
+		return "204 (no content)"
 	}
 	return "unknown operation " + s.op.String()
 }

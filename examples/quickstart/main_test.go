@@ -35,6 +35,15 @@ func TestQuickstart(t *testing.T) {
 		// list: two pages of two and one member
 		"200 ", "200 ",
 		"401 unauthenticated", "400 invalid_id", "422 invalid_field", "404 space_not_found",
+		// organization add: a new member, then an upsert
+		"200 ", "200 ",
+		"401 unauthenticated", "400 invalid_id", "422 invalid_field", "404 organization_not_found",
+		"403 forbidden", "404 user_not_found", "404 role_not_found",
+		"400 annotator_role_required", "400 annotator_role_not_allowed",
+		// organization remove, then the space it emptied of Barbara
+		"204 ", "200 ",
+		"401 unauthenticated", "400 invalid_id", "404 organization_not_found", "403 forbidden",
+		"404 user_not_found", "404 membership_not_found",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("answers (-want +got):\n%s\noutput:\n%s", diff, out.String())
@@ -48,8 +57,8 @@ func TestQuickstart(t *testing.T) {
 	// The list shows the space as the adds and the remove left it: Barbara,
 	// Grace and Linus, by user id, in the upper-case spelling, and no Ann.
 	pages := regexp.MustCompile(`(?m)^    200 (\{"space_memberships".*)$`).FindAllStringSubmatch(out.String(), -1)
-	if len(pages) != 2 {
-		t.Fatalf("%d pages listed, want 2:\n%s", len(pages), out.String())
+	if len(pages) != 3 {
+		t.Fatalf("%d pages listed, want 2 and the one after the cascade:\n%s", len(pages), out.String())
 	}
 	first, last := pages[0][1], pages[1][1]
 	for _, want := range []string{`"user_id":"VXNlcjo0"`, `"name":"READ_ONLY"`, `"user_id":"VXNlcjoy"`, `"type":"CUSTOM"`, `"has_more":true`, `"next_cursor":`} {
@@ -64,5 +73,16 @@ func TestQuickstart(t *testing.T) {
 	}
 	if strings.Contains(last, "next_cursor") || strings.Contains(first+last, `"user_id":"VXNlcjo2"`) {
 		t.Errorf("the last page has a cursor, or Ann is listed:\n%s\n%s", first, last)
+	}
+
+	// The cascade: after her removal from Research, Barbara is no member of
+	// llm-evals, and Grace and Linus still are.
+	after := pages[2][1]
+	if strings.Contains(after, `"user_id":"VXNlcjo0"`) || !strings.Contains(after, `"user_id":"VXNlcjoy"`) || !strings.Contains(after, `"user_id":"VXNlcjoz"`) {
+		t.Errorf("after the organization removal llm-evals lists %s, want Grace and Linus and not Barbara", after)
+	}
+	ids := regexp.MustCompile(`(?m)^    200 \{"id":"([^"]+)","organization_id"`).FindAllStringSubmatch(out.String(), -1)
+	if len(ids) != 2 || ids[0][1] != ids[1][1] {
+		t.Errorf("the organization upsert answered ids %v, want one id twice", ids)
 	}
 }
