@@ -44,9 +44,9 @@ func BenchmarkTrafficFloor(b *testing.B) {
 	}
 }
 
-// BenchmarkHiddenExistence: a caller who may not read the space learns
-// nothing from the time a 404 takes. Compare p50-present-ns with
-// p50-absent-ns (p50-diff-ns is their difference):
+// BenchmarkHiddenExistence: a caller who may not read the space (or see the
+// organization) learns nothing from the time a 404 takes. Compare
+// p50-present-ns with p50-absent-ns (p50-diff-ns is their difference):
 //
 //	go test -run '^$' -bench HiddenExistence -benchtime 20000x ./bench
 func BenchmarkHiddenExistence(b *testing.B) {
