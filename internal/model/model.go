@@ -287,19 +287,32 @@ func validRole(r Role) bool {
 	return false
 }
 
-// Add is the answer to adding user to space with role on behalf of actor:
-// the checks of an add, in order.
-func (w *World) Add(actor, space, user string, role Role) Code {
+// addInput runs the input checks of an add, at either level, on the id of
+// what the user is added to, and returns the actor: an actor is present,
+// the ids are IDs, the fields are there, and (checked late) the actor is a
+// user.
+func (w *World) addInput(actor, scope, user string, role Role) (User, Code) {
 	a, ok := w.actor(actor)
 	switch {
 	case !w.present(actor):
-		return Unauthenticated
-	case !IsID(space), user != "" && !IsID(user), role.ID != "" && !IsID(role.ID):
-		return InvalidID
+		return a, Unauthenticated
+	case !IsID(scope), user != "" && !IsID(user), role.ID != "" && !IsID(role.ID):
+		return a, InvalidID
 	case user == "", !validRole(role):
-		return InvalidField
+		return a, InvalidField
 	case !ok:
-		return Unauthenticated
+		return a, Unauthenticated
+	}
+	return a, OK
+}
+
+// Add is the answer to adding user to space with role on behalf of actor:
+// the checks of an add, in order.
+func (w *World) Add(actor, space, user string, role Role) Code {
+	a, c := w.addInput(actor, space, user, role)
+	switch {
+	case c != OK:
+		return c
 	case !w.CanRead(actor, space):
 		return SpaceNotFound
 	case !w.MayAdd(actor, space, user, role):
@@ -503,16 +516,10 @@ func (w *World) IsOrgAdmin(actor, org string) bool {
 // target need not belong anywhere yet, and authority is the same for a
 // predefined and a custom role.
 func (w *World) OrgAdd(actor, org, user string, role Role) Code {
-	a, ok := w.actor(actor)
+	a, c := w.addInput(actor, org, user, role)
 	switch {
-	case !w.present(actor):
-		return Unauthenticated
-	case !IsID(org), user != "" && !IsID(user), role.ID != "" && !IsID(role.ID):
-		return InvalidID
-	case user == "", !validRole(role):
-		return InvalidField
-	case !ok:
-		return Unauthenticated
+	case c != OK:
+		return c
 	case !w.CanSeeOrg(actor, org):
 		return OrganizationNotFound
 	case !w.IsOrgAdmin(actor, org):
