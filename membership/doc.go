@@ -1,6 +1,9 @@
 // Package membership is the façade of spaceauthz: the domain, the
 // operations on space memberships (AddUserToSpace, RemoveUserFromSpace,
-// ListSpaceMembers), their typed errors, and the small interfaces they
+// ListSpaceMembers) and on organization memberships
+// (AddUserToOrganization, RemoveUserFromOrganization, which removes the
+// user from the organization's spaces too, in one atomic step), their typed
+// errors, and the small interfaces they
 // consume (Store, Seeder, Authorizer). docs/contract.md states the checks
 // of each operation and their order.
 //
@@ -13,9 +16,12 @@
 //	m, err := svc.AddUserToSpace(ctx, membership.AddUserRequest{...})
 //	err = svc.RemoveUserFromSpace(ctx, membership.RemoveUserRequest{...})
 //	page, err := svc.ListSpaceMembers(ctx, membership.ListMembersRequest{...})
+//	om, err := svc.AddUserToOrganization(ctx, membership.AddOrganizationUserRequest{...})
+//	err = svc.RemoveUserFromOrganization(ctx, membership.RemoveOrganizationUserRequest{...})
 //
 // A transport authenticates the caller and hands the rest over through
-// ParseAddUserRequest, ParseRemoveUserRequest and ParseListMembersRequest,
+// ParseAddUserRequest, ParseRemoveUserRequest, ParseListMembersRequest,
+// ParseAddOrganizationUserRequest and ParseRemoveOrganizationUserRequest,
 // which run each operation's input checks.
 //
 // Every error returned by the Service is an *Error that carries its HTTP

@@ -1,7 +1,8 @@
 # The operation being decided. One policy decides every operation on space
 # and organization memberships; input.operation says which, and each rule
-# names the operations it applies to. An operation the policy does not know is refused
-# (decision.rego), so a new operation is denied until its rules are written.
+# names the operations it applies to. An operation the policy does not know
+# is refused (decision.rego), so a new operation is denied until its rules
+# are written.
 package spaceauthz
 
 # The operation names, as input.operation spells them.
