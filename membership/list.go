@@ -76,19 +76,8 @@ func ParseListMembersRequest(actor ID, spaceID string, params url.Values) (ListM
 	if !req.SpaceID.Valid() {
 		return ListMembersRequest{}, ErrInvalidID.with("space_id", "space_id is not an ID")
 	}
-	names := make([]string, 0, len(params))
-	for name := range params {
-		names = append(names, name)
-	}
-	slices.Sort(names) // report the same parameter every time
-	for _, name := range names {
-		values := params[name]
-		switch {
-		case name != "limit" && name != "cursor":
-			return ListMembersRequest{}, ErrInvalidField.with(clip(name), "unknown query parameter "+QuoteInput(name))
-		case len(values) != 1:
-			return ListMembersRequest{}, ErrInvalidField.with(name, name+" is given more than once")
-		}
+	if err := checkParams(params, "cursor", "limit"); err != nil {
+		return ListMembersRequest{}, err
 	}
 	if v, ok := params["limit"]; ok {
 		n, err := strconv.Atoi(v[0])
@@ -109,6 +98,26 @@ func ParseListMembersRequest(actor ID, spaceID string, params url.Values) (ListM
 	return req, nil
 }
 
+// checkParams checks that every query parameter is one of known and given
+// once, reporting the first wrong one in name order so that the same
+// request always names the same parameter.
+func checkParams(params url.Values, known ...string) error {
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		switch {
+		case !slices.Contains(known, name):
+			return ErrInvalidField.with(clip(name), "unknown query parameter "+QuoteInput(name))
+		case len(params[name]) != 1:
+			return ErrInvalidField.with(name, name+" is given more than once")
+		}
+	}
+	return nil
+}
+
 // MemberPage is one page of a space's members: memberships in user id
 // order, roles in the upper-case spelling. NextCursor, set exactly when
 // HasMore is, asks for the next page.
@@ -120,18 +129,30 @@ type MemberPage struct {
 
 // MarshalJSON writes the page as the list endpoint answers it.
 func (p MemberPage) MarshalJSON() ([]byte, error) {
+	return marshalPage("space_memberships", p.Members, p.NextCursor, p.HasMore)
+}
+
+// marshalPage writes a page of a list: {"<key>": [items], "pagination":
+// {"next_cursor", "has_more"}}, an empty list as [] and next_cursor absent
+// when there is no next page.
+func marshalPage[T any](key string, items []T, next string, more bool) ([]byte, error) {
 	type pagination struct {
 		NextCursor string `json:"next_cursor,omitempty"`
 		HasMore    bool   `json:"has_more"`
 	}
-	members := p.Members
-	if members == nil {
-		members = []Membership{}
+	if items == nil {
+		items = []T{}
 	}
-	return json.Marshal(struct {
-		Members    []Membership `json:"space_memberships"`
-		Pagination pagination   `json:"pagination"`
-	}{members, pagination{p.NextCursor, p.HasMore}})
+	list, err := json.Marshal(items)
+	if err != nil {
+		return nil, err
+	}
+	page, err := json.Marshal(pagination{next, more})
+	if err != nil {
+		return nil, err
+	}
+	k, _ := json.Marshal(key)
+	return []byte(`{` + string(k) + `:` + string(list) + `,"pagination":` + string(page) + `}`), nil
 }
 
 // A cursor names the space and the last user of a page, so that the next

@@ -14,6 +14,9 @@ const (
 	// organization, one level above the space.
 	OperationOrgAdd
 	OperationOrgRemove
+	// OperationRead reads one space: GetSpace, and each space a list of
+	// spaces considers.
+	OperationRead
 )
 
 var operationNames = [...]string{
@@ -22,10 +25,11 @@ var operationNames = [...]string{
 	OperationList:      "list",
 	OperationOrgAdd:    "org_add",
 	OperationOrgRemove: "org_remove",
+	OperationRead:      "read",
 }
 
 // String returns the operation's name as the policy input spells it: add,
-// remove, list, org_add or org_remove ("" for the zero Operation).
+// remove, list, org_add, org_remove or read ("" for the zero Operation).
 func (o Operation) String() string {
 	if int(o) < len(operationNames) {
 		return operationNames[o]
@@ -37,7 +41,7 @@ func (o Operation) String() string {
 // (LevelOrganization) or works on a space (LevelSpace); zero for none.
 func (o Operation) Level() Level {
 	switch o {
-	case OperationAdd, OperationRemove, OperationList:
+	case OperationAdd, OperationRemove, OperationList, OperationRead:
 		return LevelSpace
 	case OperationOrgAdd, OperationOrgRemove:
 		return LevelOrganization

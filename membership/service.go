@@ -8,9 +8,10 @@ import (
 
 // Service performs the operations on memberships: AddUserToSpace,
 // RemoveUserFromSpace and ListSpaceMembers on a space's, and
-// AddUserToOrganization and RemoveUserFromOrganization one level up. It is safe for concurrent use by
-// any number of goroutines; it holds no state of its own beyond its Store
-// and Authorizer.
+// AddUserToOrganization and RemoveUserFromOrganization one level up; and
+// the reads of spaces, GetSpace and ListSpaces. It is safe for concurrent
+// use by any number of goroutines; it holds no state of its own beyond its
+// Store and Authorizer.
 //
 // Each operation is written once, here, from the Store's two primitives:
 // it validates its request, names what it reads (a Query), asks the

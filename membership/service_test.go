@@ -360,6 +360,10 @@ func (f storeFunc) Read(context.Context, membership.Query) (*membership.Facts, m
 	return nil, membership.Page{}, errors.New("storeFunc reads nothing")
 }
 
+func (f storeFunc) ListSpaces(context.Context, membership.SpaceQuery, func(*membership.Facts) (bool, error)) (membership.SpaceList, error) {
+	return membership.SpaceList{}, errors.New("storeFunc lists nothing")
+}
+
 func TestFailClosedOnStoreFailure(t *testing.T) {
 	t.Parallel()
 	allow := authorizerFunc(func(context.Context, *membership.Facts) (membership.Decision, error) {

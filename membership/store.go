@@ -75,6 +75,22 @@ type Store interface {
 	// should not hold a lock that blocks other writes while decide runs
 	// (memstore does only as a last resort, after several lost races).
 	Write(ctx context.Context, q Query, decide func(*Facts) (Change, error)) (Written, error)
+
+	// ListSpaces returns, from one consistent snapshot, the record of
+	// q.Actor and the first q.Limit spaces of the actor's account, in space
+	// id order after q.After, that lie in q.OrganizationID (when set),
+	// whose FoldName contains q.Name, on whose facts q.Filter.Condition
+	// holds and, when decide is not nil, for which decide returns true;
+	// More is set when another such space follows. The facts of a space are
+	// those Read returns for a Query of OperationRead of the actor and that
+	// space. An error from decide fails the list and is returned unchanged.
+	// Nothing is listed for an actor that names no user.
+	//
+	// A Store reads the sources q.Filter.Plan names (or, when
+	// q.OrganizationID is set, that organization's spaces) rather than the
+	// whole account, so that a list costs what its spaces cost, and calls
+	// decide only for spaces that pass the condition.
+	ListSpaces(ctx context.Context, q SpaceQuery, decide func(*Facts) (bool, error)) (SpaceList, error)
 }
 
 // Seeder is what a store offers besides Store, for seeding (package

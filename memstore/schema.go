@@ -21,9 +21,27 @@ const (
 // indexID is the primary index of every table, as go-memdb requires.
 const indexID = "id"
 
-// indexOrganization indexes spaces by their organization, for the cascade
-// of an organization removal.
-const indexOrganization = "organization"
+// Secondary indexes, each by a pair (a parent, then the record's own id) so
+// that a record's children come out in id order and a walk can start after
+// any of them: indexOrganization indexes spaces by (organization, space),
+// for the cascade of an organization removal and for lists of spaces;
+// indexAccount organizations by (account, organization); and indexUser the
+// memberships of organizations and spaces by (user, organization or space),
+// so that a list of the spaces a user can read starts from the user's own
+// memberships.
+//
+// indexPublic indexes the public spaces alone by (organization, space): the
+// spaces a plain member of an organization reads, without the private ones
+// beside them.
+const (
+	indexOrganization = "organization"
+	indexPublic       = "public"
+	indexAccount      = "account"
+	indexUser         = "user"
+)
+
+// prefix names the prefix lookup of an index (go-memdb's convention).
+func prefix(index string) string { return index + "_prefix" }
 
 func table(name string, key *memdbkey.Index) *memdb.TableSchema {
 	return &memdb.TableSchema{
@@ -34,13 +52,22 @@ func table(name string, key *memdbkey.Index) *memdb.TableSchema {
 	}
 }
 
-// spacesTable is the table of spaces, with an index by organization:
-// spaces are few beside memberships, and the cascade of an organization
-// removal looks up the user's membership of each of them.
-func spacesTable() *memdb.TableSchema {
-	t := table(tableSpaces, memdbkey.ByID(func(s *membership.Space) membership.ID { return s.ID }))
-	t.Indexes[indexOrganization] = &memdb.IndexSchema{Name: indexOrganization,
-		Indexer: memdbkey.ByID(func(s *membership.Space) membership.ID { return s.OrganizationID })}
+// publicIndex adds indexPublic to the table of spaces: a private space has
+// no key in it.
+func publicIndex(t *memdb.TableSchema) *memdb.TableSchema {
+	t.Indexes[indexPublic] = &memdb.IndexSchema{Name: indexPublic, Unique: true, AllowMissing: true,
+		Indexer: memdbkey.ByPair(func(s *membership.Space) (membership.ID, membership.ID) {
+			if s.IsPrivate {
+				return "", ""
+			}
+			return s.OrganizationID, s.ID
+		})}
+	return t
+}
+
+// withIndex adds a unique secondary index by a pair to t.
+func withIndex[T any](t *memdb.TableSchema, name string, pair func(*T) (membership.ID, membership.ID)) *memdb.TableSchema {
+	t.Indexes[name] = &memdb.IndexSchema{Name: name, Unique: true, Indexer: memdbkey.ByPair(pair)}
 	return t
 }
 
@@ -53,16 +80,20 @@ func spacesTable() *memdb.TableSchema {
 // bits do not repeat.
 func schema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
-		tableAccounts:      table(tableAccounts, memdbkey.ByID(func(a *membership.Account) membership.ID { return a.ID })),
-		tableUsers:         table(tableUsers, memdbkey.ByID(func(u *membership.User) membership.ID { return u.ID })),
-		tableOrganizations: table(tableOrganizations, memdbkey.ByID(func(o *membership.Organization) membership.ID { return o.ID })),
-		tableSpaces:        spacesTable(),
-		tableCustomRoles:   table(tableCustomRoles, memdbkey.ByID(func(r *membership.CustomRole) membership.ID { return r.ID })),
-		tableOrganizationMembers: table(tableOrganizationMembers, memdbkey.ByPair(func(m *membership.OrganizationMember) (membership.ID, membership.ID) {
+		tableAccounts: table(tableAccounts, memdbkey.ByID(func(a *membership.Account) membership.ID { return a.ID })),
+		tableUsers:    table(tableUsers, memdbkey.ByID(func(u *membership.User) membership.ID { return u.ID })),
+		tableOrganizations: withIndex(table(tableOrganizations, memdbkey.ByID(func(o *membership.Organization) membership.ID { return o.ID })),
+			indexAccount, func(o *membership.Organization) (membership.ID, membership.ID) { return o.AccountID, o.ID }),
+		tableSpaces: publicIndex(withIndex(table(tableSpaces, memdbkey.ByID(func(s *membership.Space) membership.ID { return s.ID })),
+			indexOrganization, func(s *membership.Space) (membership.ID, membership.ID) { return s.OrganizationID, s.ID })),
+		tableCustomRoles: table(tableCustomRoles, memdbkey.ByID(func(r *membership.CustomRole) membership.ID { return r.ID })),
+		tableOrganizationMembers: withIndex(table(tableOrganizationMembers, memdbkey.ByPair(func(m *membership.OrganizationMember) (membership.ID, membership.ID) {
 			return m.OrganizationID, m.UserID
-		})),
-		tableSpaceMembers: table(tableSpaceMembers, memdbkey.ByPair(func(m *membership.Membership) (membership.ID, membership.ID) {
+		})), indexUser, func(m *membership.OrganizationMember) (membership.ID, membership.ID) {
+			return m.UserID, m.OrganizationID
+		}),
+		tableSpaceMembers: withIndex(table(tableSpaceMembers, memdbkey.ByPair(func(m *membership.Membership) (membership.ID, membership.ID) {
 			return m.SpaceID, m.UserID
-		})),
+		})), indexUser, func(m *membership.Membership) (membership.ID, membership.ID) { return m.UserID, m.SpaceID }),
 	}}
 }

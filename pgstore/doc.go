@@ -102,6 +102,42 @@
 // to one space on shared index pages. The row locks give the guarantee, the
 // snapshot gives the 40001.
 //
+// # Lists of spaces
+//
+// ListSpaces with an exact filter is one statement, so one round trip and
+// one snapshot. The actor's row comes from a CTE, LEFT JOINed so that it
+// comes back when no space does; beside it, through a LEFT JOIN LATERAL,
+// the first spaces in id order (byte order, COLLATE "C") of the union of
+// the sources that the filter's Condition.Plan names. Each source is a
+// subquery driven by an index made for it: the account's spaces by
+// (account_id, id), an organization's by (organization_id, id), one space
+// by its key, the spaces of the actor's organization memberships through
+// organization_members (user_id, organization_id), those of the actor's
+// space memberships through space_members (user_id, space_id). Each joins
+// the facts a read of the space gathers (its organization, the actor's
+// grants in both, their custom roles), keeps the rows on which the
+// condition, rendered to SQL, holds, and stops at the page's end. A
+// source's guard reads the actor's row alone, so PostgreSQL decides it once
+// (a one-time filter) and reads nothing of a source whose guard is false: a
+// caller who sees 1% of an account reads about 1% of its spaces.
+//
+// The condition's SQL is exactly membership.Condition's semantics: each
+// field is described by the kinds of value it can hold and when it holds
+// each (a grant not held is null, its fields absent), an atom is false where
+// an operand is absent before its negation, a comparison of values of
+// different kinds is decided while rendering by the kind order, strings
+// compare byte by byte, and constants are bind parameters.
+//
+// A name filter matches the column name_fold, which PutSpace fills with
+// membership.FoldName of the name (lower() does not fold as Unicode
+// simple case folding does; Migrate fills the column of the spaces that
+// exist when it adds it), with LIKE and the filter's %, _ and \ escaped.
+// A writer of spaces other than PutSpace must fill it the same way.
+//
+// With a decision, the same statement reads the candidates in batches,
+// inside one REPEATABLE READ READ ONLY transaction, and decide runs on each
+// candidate's facts, those Read returns, until the page is full.
+//
 // # Errors
 //
 // decide's error is returned unchanged. A lost connection, a pool without a
@@ -141,7 +177,12 @@
 //     above, a lock on a row written after the transaction's read timestamp
 //     forces a refresh that fails with 40001, which is retried as here.
 //   - TEXT[] for a custom role's permissions: both support arrays of
-//     strings; pgstore only stores and returns them, never queries into them.
+//     strings. A list's condition may test a permission with = ANY and
+//     compare arrays (slices, cardinality), which only PostgreSQL is
+//     tested with.
+//   - A list's statement uses a MATERIALIZED CTE, LEFT JOIN LATERAL and
+//     UNION of ORDER BY ... LIMIT subqueries; PostgreSQL skips a source
+//     whose guard is false, and another engine may read it for nothing.
 //   - Migrations run their DDL inside a transaction. CockroachDB and
 //     YugabyteDB limit transactional DDL (a failed migration may have to be
 //     cleaned up by hand there); run Migrate once per deploy rather than from

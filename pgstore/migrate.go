@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/spaceauthz/spaceauthz/membership"
 )
 
 //go:embed migrations/*.sql
@@ -62,6 +64,46 @@ func SchemaVersion() int {
 		panic(err) // the files are embedded; a test covers them
 	}
 	return len(ms)
+}
+
+// migrationSteps finish, in Go and in the same transaction, a migration
+// whose rows need what SQL cannot compute.
+var migrationSteps = map[int]func(context.Context, pgx.Tx) error{
+	4: fillNameFolds,
+}
+
+// fillNameFolds fills the name_fold column that migration 4 adds, a batch
+// of spaces at a time, and then makes it NOT NULL.
+func fillNameFolds(ctx context.Context, tx pgx.Tx) error {
+	for {
+		rows, err := tx.Query(ctx, `SELECT id, name FROM spaces WHERE name_fold IS NULL LIMIT 1000`)
+		if err != nil {
+			return err
+		}
+		var ids, folds []string
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+			folds = append(folds, membership.FoldName(name))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		if _, err := tx.Exec(ctx, `UPDATE spaces AS sp SET name_fold = v.fold
+FROM unnest($1::text[], $2::text[]) AS v (id, fold) WHERE sp.id = v.id`, ids, folds); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `ALTER TABLE spaces ALTER COLUMN name_fold SET NOT NULL`)
+	return err
 }
 
 // createMigrations makes the table that records the applied migrations.
@@ -131,8 +173,13 @@ ON CONFLICT (version) DO NOTHING RETURNING version`, m.version, m.name).Scan(&cl
 			}
 			// No arguments: the simple protocol, which runs every
 			// statement of the file.
-			_, err = tx.Exec(ctx, m.sql)
-			return err
+			if _, err = tx.Exec(ctx, m.sql); err != nil {
+				return err
+			}
+			if finish := migrationSteps[m.version]; finish != nil {
+				return finish(ctx, tx)
+			}
+			return nil
 		}); err != nil {
 			return classify(ctx, conn.Conn(), "applying migration "+m.name, err)
 		}

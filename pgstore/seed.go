@@ -65,17 +65,18 @@ ON CONFLICT (organization_id, user_id) DO UPDATE SET account_id = excluded.accou
 		string(m.OrganizationID), string(m.UserID), predefined, customID, string(m.ID), keep)
 }
 
-// PutSpace stores a space, in its organization's account. A zero CreatedAt
-// becomes the time of the write.
+// PutSpace stores a space, in its organization's account, with its folded
+// name for the name filter of a list. A zero CreatedAt becomes the time of
+// the write.
 func (s *Store) PutSpace(ctx context.Context, sp membership.Space) error {
 	createdAt := membership.SpaceCreatedAt(sp.CreatedAt, time.Now())
 	return s.put(ctx, "space", sp.ID, []membership.ID{sp.ID, sp.OrganizationID},
-		`INSERT INTO spaces (id, account_id, organization_id, name, description, is_private, created_at)
-SELECT $1, org.account_id, org.id, $3, $4, $5, $6 FROM organizations AS org WHERE org.id = $2
+		`INSERT INTO spaces (id, account_id, organization_id, name, description, is_private, created_at, name_fold)
+SELECT $1, org.account_id, org.id, $3, $4, $5, $6, $7 FROM organizations AS org WHERE org.id = $2
 ON CONFLICT (id) DO UPDATE SET account_id = excluded.account_id, organization_id = excluded.organization_id,
     name = excluded.name, description = excluded.description, is_private = excluded.is_private,
-    created_at = excluded.created_at`,
-		string(sp.ID), string(sp.OrganizationID), sp.Name, sp.Description, sp.IsPrivate, createdAt)
+    created_at = excluded.created_at, name_fold = excluded.name_fold`,
+		string(sp.ID), string(sp.OrganizationID), sp.Name, sp.Description, sp.IsPrivate, createdAt, membership.FoldName(sp.Name))
 }
 
 // PutCustomRole stores a custom role with its permissions in their order.

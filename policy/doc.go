@@ -91,6 +91,14 @@
 // property test holds the engine to plain OPA evaluation, on policies
 // built to break each of these rules.
 //
+// # Lists
+//
+// Engine.ReadFilter states the policy's read decision (input.operation
+// "read") as a membership.Condition over a candidate space, computed once
+// per loaded policy by OPA's partial evaluation, so that a list of spaces
+// reads only the spaces the caller may see; its godoc says which shapes of
+// rule keep that exact, and what a list costs when one does not.
+//
 // # Extending and replacing the policy
 //
 // A PolicyOption says what the policy is made of: WithModule adds Rego

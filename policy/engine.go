@@ -65,6 +65,8 @@ type prepared struct {
 	gateOf     []int
 	gates      []keySpec
 	partsQuery *rego.PreparedEvalQuery
+	// readFilter is the policy's read decision as a filter (ReadFilter).
+	readFilter membership.ReadFilter
 	// evaluated counts the decisions that evaluated Rego.
 	evaluated atomic.Uint64
 }
@@ -175,7 +177,15 @@ func prepare(src sources, cacheSize int) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{query: query, revision: revision}
+	standard := isSplit
+	if cacheSize <= 0 {
+		copies := make(map[string]*ast.Module, len(parsed))
+		for name, m := range parsed {
+			copies[name] = m.Copy()
+		}
+		_, standard = splitViolations(copies, data)
+	}
+	p := &prepared{query: query, revision: revision, readFilter: readFilterOf(compiler, store, standard)}
 	rs := analyse(compiler)
 	if rs.nondeterministic || cacheSize <= 0 {
 		return p, nil

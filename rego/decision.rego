@@ -1,10 +1,11 @@
 # The decision document of every operation on space and organization
 # memberships: add a user to a space, remove one, list a space's members,
-# add a user to an organization, remove one.
+# add a user to an organization, remove one; and of reading a space.
 #
 # The engine evaluates data.spaceauthz.decision once per request. input is the
 # facts document (see package policy), with input.operation naming the
-# operation ("add", "remove", "list", "org_add" or "org_remove"); the answer is
+# operation ("add", "remove", "list", "org_add", "org_remove" or "read"); the
+# answer is
 #
 #   {"allow": <bool>, "violations": [{"code": <error_code>, "rule": <name>}, ...]}
 #
@@ -124,7 +125,7 @@ violations contains violation("membership_not_found", "membership_exists") if {
 	not target_is_member
 }
 
-# list: reading the space (space_visible) is all it takes.
+# list and read: reading the space (space_visible) is all it takes.
 
 # org_add and org_remove: the same kind of membership one level up, decided
 # on the organization alone (there is no space).

@@ -8,8 +8,10 @@ package spaceauthz
 # The operation names, as input.operation spells them.
 operations := space_operations | organization_operations
 
-# The operations on a space's memberships, where input.space is the space.
-space_operations := {"add", "remove", "list"}
+# The operations on a space, where input.space is the space: its
+# memberships (add, remove, list) and the space itself (read: GetSpace, and
+# each space a list of spaces considers).
+space_operations := {"add", "remove", "list", "read"}
 
 # The operations on an organization's memberships, one level up: there is no
 # space (input.space and input.membership are null) and input.organization
@@ -41,6 +43,13 @@ removing if {
 # listing: read the space's memberships. The rule of a list is
 # space_visible itself.
 listing if input.operation == "list"
+
+# A read has no rule of its own either: space_visible decides it. The list
+# of spaces a caller can see is exactly the spaces whose read is allowed,
+# so a host rule that denies a read (a violation when input.operation is
+# "read") hides the space from GetSpace and from every list alike. The
+# engine turns this decision into the filter of the list (package policy,
+# Engine.ReadFilter).
 
 # changes_membership: the operation writes the target's membership of the
 # space, so the membership the target holds now matters (admin_membership).

@@ -22,6 +22,10 @@ func (f failingStore) Read(ctx context.Context, _ membership.Query) (*membership
 	return nil, membership.Page{}, f(ctx)
 }
 
+func (f failingStore) ListSpaces(ctx context.Context, _ membership.SpaceQuery, _ func(*membership.Facts) (bool, error)) (membership.SpaceList, error) {
+	return membership.SpaceList{}, f(ctx)
+}
+
 func (f failingStore) Write(ctx context.Context, _ membership.Query, _ func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	return membership.Written{}, f(ctx)
 }
@@ -57,6 +61,8 @@ func TestStoreFailures(t *testing.T) {
 		{"add", call{key: keyAdmin, body: predefinedBody(userGrace, "PREDEFINED", "MEMBER")}},
 		{"remove", call{method: http.MethodDelete, path: userPath(spaceLLMEvals, userBarbara), key: keyAdmin}},
 		{"list", call{method: http.MethodGet, key: keyAdmin}},
+		{"get space", getSpaceCall(keyAdmin, spaceLLMEvals)},
+		{"list spaces", listSpacesCall(keyAdmin, "limit=1")},
 		{"organization add", orgAdd(keyAdmin, orgResearch, predefinedBody(userKen, "PREDEFINED", "MEMBER"))},
 		{"organization remove", orgRemove(keyAdmin, orgResearch, userBarbara)},
 	}

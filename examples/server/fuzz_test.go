@@ -124,3 +124,47 @@ func checkClientError(t *testing.T, rec *httptest.ResponseRecorder) {
 		t.Fatalf("status %d, problem %+v", rec.Code, p)
 	}
 }
+
+// FuzzGetAndListSpaces sends reads of arbitrary space ids and lists of
+// spaces with arbitrary query strings, with a valid key: every answer is a
+// space, a page of spaces or a problem document of a client error, never a
+// server error.
+func FuzzGetAndListSpaces(f *testing.F) {
+	f.Add(spaceLLMEvals, "limit=1")
+	f.Add(spaceRedTeam, "org_id=T3JnOjE%3D&name=EVALS&limit=100")
+	f.Add("U3BhY2U6+/+/", "cursor=czE6NmUzNDBiOWNmZmIzN2E5ODpVM0JoWTJVNk1RPT0&limit=1")
+	f.Add("..", "name=%zz;x")
+	f.Add("", "org_id=&name=&limit=&cursor=")
+
+	h := fuzzHandler(f)
+	f.Fuzz(func(t *testing.T, spaceID, query string) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.Path = "/v2/spaces/" + spaceID
+		req.URL.RawPath = spacePath(spaceID)
+		req.Header.Set("Authorization", "Bearer "+keyAdmin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			var sp wireSpace
+			if err := json.Unmarshal(rec.Body.Bytes(), &sp, json.RejectUnknownMembers(true)); err != nil {
+				t.Fatalf("200 with a body that is not a space: %v\n%s", err, rec.Body)
+			}
+		} else {
+			checkClientError(t, rec)
+		}
+
+		req = httptest.NewRequest(http.MethodGet, "/v2/spaces", nil)
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+keyAdmin)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusOK {
+			var p wireSpacePage
+			if err := json.Unmarshal(rec.Body.Bytes(), &p, json.RejectUnknownMembers(true)); err != nil {
+				t.Fatalf("200 with a body that is not a page of spaces: %v\n%s", err, rec.Body)
+			}
+			return
+		}
+		checkClientError(t, rec)
+	})
+}

@@ -23,6 +23,8 @@ const maxBodyBytes = 64 << 10
 
 // The routes of the API, as ServeMux patterns without a method.
 const (
+	spacesRoute   = "/v2/spaces"
+	spaceRoute    = "/v2/spaces/{space_id}"
 	usersRoute    = "/v2/spaces/{space_id}/users"
 	userRoute     = "/v2/spaces/{space_id}/users/{user_id}"
 	orgUsersRoute = "/v2/organizations/{org_id}/users"
@@ -31,8 +33,10 @@ const (
 
 // The Allow headers of the routes. ServeMux routes a HEAD request to the
 // handler of a GET pattern (net/http then sends the headers without the
-// body), so the space collection takes HEAD as well and says so.
+// body), so every route that takes GET takes HEAD as well and says so.
 const (
+	spacesAllow   = "GET, HEAD"
+	spaceAllow    = "GET, HEAD"
 	usersAllow    = "GET, HEAD, POST"
 	userAllow     = "DELETE"
 	orgUsersAllow = "POST"
@@ -52,6 +56,10 @@ const (
 // r.PathValue hands it over decoded.
 func newHandler(svc *membership.Service, auth *apiKeyAuthenticator, logger *slog.Logger, timeout time.Duration) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET "+spacesRoute, requireAPIKey(auth, listSpaces(svc, timeout)))
+	mux.Handle(spacesRoute, methodNotAllowed(spacesAllow))
+	mux.Handle("GET "+spaceRoute, requireAPIKey(auth, getSpace(svc, timeout)))
+	mux.Handle(spaceRoute, methodNotAllowed(spaceAllow))
 	mux.Handle("POST "+usersRoute, requireAPIKey(auth, addSpaceUser(svc, timeout)))
 	mux.Handle("GET "+usersRoute, requireAPIKey(auth, listSpaceUsers(svc, timeout)))
 	mux.Handle(usersRoute, methodNotAllowed(usersAllow))

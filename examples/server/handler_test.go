@@ -558,7 +558,7 @@ func TestRoutes(t *testing.T) {
 		{name: "root", call: call{method: http.MethodGet, path: "/"},
 			wantStatus: 404, wantCode: codeRouteNotFound},
 		{name: "spaces", call: call{path: "/v2/spaces", key: keyAdmin, body: okBody},
-			wantStatus: 404, wantCode: codeRouteNotFound},
+			wantStatus: 405, wantCode: codeMethodNotAllowed, wantAllow: spacesAllow},
 		{name: "v1", call: call{path: "/v1/spaces/U3BhY2U6MQ==/users", key: keyAdmin, body: okBody},
 			wantStatus: 404, wantCode: codeRouteNotFound},
 		{name: "trailing slash", call: call{path: "/v2/spaces/U3BhY2U6MQ==/users/", key: keyAdmin, body: okBody},
@@ -586,6 +586,8 @@ func TestAllowIsTruthful(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, nil)
 	for path, allow := range map[string]string{
+		"/v2/spaces":                          spacesAllow,
+		spacePath(spaceLLMEvals):              spaceAllow,
 		usersPath(spaceLLMEvals):              usersAllow,
 		userPath(spaceLLMEvals, userBarbara):  userAllow,
 		orgUsersPath(orgResearch):             orgUsersAllow,
@@ -621,6 +623,8 @@ func TestRequestLog(t *testing.T) {
 	s.do(t, call{method: http.MethodGet, key: keyMember})
 	s.do(t, call{method: http.MethodGet, path: usersPath(spaceLLMEvals) + "?limit=0", key: keyAdmin})
 	s.do(t, call{method: http.MethodPut, key: keyAdmin})
+	s.do(t, getSpaceCall(keyMember, spaceRedTeam))
+	s.do(t, listSpacesCall(keyAdmin, "limit=1"))
 	s.Close() // every handler has returned
 
 	logs := s.logs.String()
@@ -669,6 +673,8 @@ func TestRequestLog(t *testing.T) {
 		{Msg: "request", Method: "GET", Route: list, Status: 200, Actor: userBarbara},
 		{Msg: "request", Method: "GET", Route: list, Status: 422, Actor: userAda, ErrorCode: "invalid_field"},
 		{Msg: "request", Method: "PUT", Route: usersRoute, Status: 405, ErrorCode: "method_not_allowed"},
+		{Msg: "request", Method: "GET", Route: "GET " + spaceRoute, Status: 404, Actor: userBarbara, ErrorCode: "space_not_found"},
+		{Msg: "request", Method: "GET", Route: "GET " + spacesRoute, Status: 200, Actor: userAda},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("log records (-want +got):\n%s", diff)

@@ -1,9 +1,14 @@
 // Command server is the HTTP example of spaceauthz: a small,
 // production-shaped net/http server that exposes
 //
+//	GET    /v2/spaces                              list the spaces the caller can read (200)
+//	GET    /v2/spaces/{space_id}                   read a space (200)
 //	POST   /v2/spaces/{space_id}/users             add a user to a space (200)
 //	DELETE /v2/spaces/{space_id}/users/{user_id}   remove a user from a space (204)
 //	GET    /v2/spaces/{space_id}/users             list a space's members (200)
+//	POST   /v2/organizations/{org_id}/users        add a user to an organization (200)
+//	DELETE /v2/organizations/{org_id}/users/{user_id}
+//	                                               remove a user from an organization and its spaces (204)
 //
 // on the go-memdb store (or PostgreSQL, with -store), seeded from the
 // built-in demo fixture (fixture.Demo) or from the fixture document given
@@ -28,7 +33,13 @@
 // membership.ProblemFor. An add answers with the membership, in the
 // spelling of the request; a remove with no body; a list with a page of
 // memberships ({"space_memberships": [...], "pagination": {...}}), walked
-// with ?limit= and the ?cursor= each page returns. Authentication (401)
+// with ?limit= and the ?cursor= each page returns. A read of a space answers
+// with the space record (created_at in UTC), and the list of spaces with a
+// page of them ({"spaces": [...], "pagination": {...}}), narrowed with
+// ?org_id= and ?name= (a part of the name, in any case) and walked like the
+// list of members: it holds exactly the spaces a read would answer, so a
+// space the caller may not read, or that a bundle's rule hides, is neither
+// read (404, as a missing space) nor listed. Authentication (401)
 // comes first on every route; an add then checks the media type (415) and
 // the body size (413, over 64 KiB) before the library's own checks, while a
 // remove reads no body at all. A known path with another method is 405 with

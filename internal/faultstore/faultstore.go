@@ -208,6 +208,25 @@ func (s *Store) Read(ctx context.Context, q membership.Query) (*membership.Facts
 	return facts, page, err
 }
 
+// ListSpaces implements membership.Store: a list is a read, and its faults
+// are those of a read.
+func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide func(*membership.Facts) (bool, error)) (membership.SpaceList, error) {
+	fc := newFaultContext(ctx)
+	defer fc.release()
+	if s.hit(BeforeRead) {
+		if err := s.inject(fc, BeforeRead); err != nil {
+			return membership.SpaceList{}, err
+		}
+	}
+	list, err := s.inner.ListSpaces(fc, q, decide)
+	if err == nil && s.hit(AfterRead) {
+		if err = s.inject(fc, AfterRead); err == nil {
+			err = fmt.Errorf("faultstore: %s: %w", AfterRead, fc.Err())
+		}
+	}
+	return list, err
+}
+
 // Write implements membership.Store.
 func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	fc := newFaultContext(ctx)

@@ -43,6 +43,14 @@ func (r *recorder) Read(ctx context.Context, q membership.Query) (*membership.Fa
 	return &membership.Facts{Query: q}, membership.Page{Members: []membership.Membership{{ID: "bQ=="}}}, nil
 }
 
+func (r *recorder) ListSpaces(ctx context.Context, _ membership.SpaceQuery, _ func(*membership.Facts) (bool, error)) (membership.SpaceList, error) {
+	r.step("list spaces (ctx %v)", ctx.Err())
+	if err := ctx.Err(); err != nil {
+		return membership.SpaceList{}, err
+	}
+	return membership.SpaceList{}, nil
+}
+
 func (r *recorder) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	r.step("write (ctx %v)", ctx.Err())
 	if err := ctx.Err(); err != nil {
@@ -237,6 +245,10 @@ type storeFunc func(ctx context.Context, decide func(*membership.Facts) (members
 
 func (f storeFunc) Read(context.Context, membership.Query) (*membership.Facts, membership.Page, error) {
 	return &membership.Facts{}, membership.Page{}, nil
+}
+
+func (f storeFunc) ListSpaces(context.Context, membership.SpaceQuery, func(*membership.Facts) (bool, error)) (membership.SpaceList, error) {
+	return membership.SpaceList{}, nil
 }
 
 func (f storeFunc) Write(ctx context.Context, _ membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {

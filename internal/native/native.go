@@ -135,8 +135,8 @@ func violated(f *membership.Facts) int {
 		if readable {
 			broken |= membershipChange(f) | removal(f)
 		}
-	case membership.OperationList:
-		// Reading the space is all a list needs.
+	case membership.OperationList, membership.OperationRead:
+		// Reading the space is all a list, or a read, needs.
 	case membership.OperationOrgAdd, membership.OperationOrgRemove:
 		// Likewise, the rules of an organization operation apply only to a
 		// caller who may see the organization.

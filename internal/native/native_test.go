@@ -365,7 +365,7 @@ func TestDecide(t *testing.T) {
 		{"unknown operation, facts of an allowed remove", with(nativetest.RemoveAllowed, func(f *membership.Facts) { f.Query.Operation = 200 }),
 			[]membership.Violation{unknownOperation}},
 		{"unknown operation, no membership, unknown role", with(nativetest.RemoveAllowed, func(f *membership.Facts) {
-			f.Query.Operation, f.Existing = membership.OperationOrgRemove+1, nil
+			f.Query.Operation, f.Existing = membership.OperationRead+1, nil
 			ask(f, predefined(9), nil)
 		}), []membership.Violation{unknownOperation}},
 		{"unknown operation, no role at all", with(nativetest.ListBase, func(f *membership.Facts) { f.Query.Operation = 0 }),
@@ -597,7 +597,7 @@ func TestDecideRandomFacts(t *testing.T) {
 	}
 	// The generator must exercise every rule and allow every operation, or
 	// the property proves little.
-	for _, op := range []membership.Operation{membership.OperationAdd, membership.OperationRemove, membership.OperationList, membership.OperationOrgAdd, membership.OperationOrgRemove} {
+	for _, op := range []membership.Operation{membership.OperationAdd, membership.OperationRemove, membership.OperationList, membership.OperationOrgAdd, membership.OperationOrgRemove, membership.OperationRead} {
 		if allows[op] == 0 {
 			t.Errorf("no fact set of operation %q was allowed", op)
 		}

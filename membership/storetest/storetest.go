@@ -74,6 +74,14 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ConcurrentOrganizationRemoves", testConcurrentOrganizationRemoves},
 		{"CascadeIsAtomicToReaders", testCascadeIsAtomicToReaders},
 		{"SpaceAddRacingOrganizationRemoval", testSpaceAddRacingOrganizationRemoval},
+		{"SpacesInIDOrder", testSpacesInIDOrder},
+		{"SpacesNarrowed", testSpacesNarrowed},
+		{"SpacesCondition", testSpacesCondition},
+		{"SpacesDecide", testSpacesDecide},
+		{"SpacesDecideError", testSpacesDecideError},
+		{"SpacesOfNoUser", testSpacesOfNoUser},
+		{"SpacesOfOneAccount", testSpacesOfOneAccount},
+		{"SpaceWalkUnderConcurrentWrites", testSpaceWalkUnderWrites},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

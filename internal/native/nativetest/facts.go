@@ -200,8 +200,9 @@ func OrgRemoveAllowed() *membership.Facts {
 }
 
 // RandomOperation returns the facts of any operation: an add as Random
-// draws it, a remove, a list, an org_add or an org_remove drawn the same
-// way from RemoveAllowed, ListAllowed, OrgAddAllowed or OrgRemoveAllowed,
+// draws it, a remove, a list or a read, an org_add or an org_remove drawn
+// the same way from RemoveAllowed, ListAllowed, OrgAddAllowed or
+// OrgRemoveAllowed,
 // or now and then the facts of one of those under an operation the policy
 // does not know (the zero Operation among them).
 func RandomOperation(r *rand.Rand) *membership.Facts {
@@ -235,9 +236,13 @@ func RandomOperation(r *rand.Rand) *membership.Facts {
 	case n < 28:
 		f = ListAllowed()
 		redrawActor(r, f, removeGrant)
+		if r.IntN(2) == 0 {
+			// A read is decided on the facts of a list.
+			f.Query.Operation = membership.OperationRead
+		}
 	default:
 		f = pick(r, Allowed, RemoveAllowed, ListAllowed, OrgAddAllowed, OrgRemoveAllowed)()
-		f.Query.Operation = pick(r, 0, membership.OperationOrgRemove+1, 200)
+		f.Query.Operation = pick(r, 0, membership.OperationRead+1, 200)
 	}
 	return f
 }

@@ -1,0 +1,4 @@
+// Package spacelist holds only a test: the differential test that holds
+// Service.ListSpaces, on every store and under host rules, equal to
+// deciding GetSpace space by space.
+package spacelist
