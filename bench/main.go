@@ -11,7 +11,12 @@
 // engine on one and two goroutines. Before anything is timed, every
 // decider is checked against the hand-written check on the stream. Then
 // the best case, one request repeated: the same deciders, the same add, and
-// the memory a membership takes.
+// the memory a membership takes. Last, lists: ListSpaces in accounts of
+// 1,000 and 100,000 spaces for callers who read a thousandth to all of
+// them, beside the same first page's records read by key, on memstore and,
+// when SPACEAUTHZ_TEST_POSTGRES_DSN names a database, pgstore; before
+// anything is timed, every caller's listing is checked against what they
+// can read.
 //
 // Usage:
 //
@@ -84,6 +89,11 @@ type config struct {
 	svg       string
 	// streamOnly builds and checks the stream, and times nothing.
 	streamOnly bool
+	// listSizes are the worlds of the list benchmarks, in spaces (none:
+	// no list section), and listPostgres the database of their pgstore
+	// (empty: memstore only).
+	listSizes    []int
+	listPostgres string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -116,6 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if *quick {
 		cfg.sizes = slices.DeleteFunc(cfg.sizes, func(n int) bool { return n >= 1_000_000 })
 	}
+	cfg.listSizes, cfg.listPostgres = listSizes, listPostgresDSN()
 	if cfg.count < 1 || cfg.memberships < 1 || cfg.accounts < 1 || cfg.requests < 1 {
 		err := errors.New("-count, -memberships, -accounts and -requests must be positive")
 		fmt.Fprintln(stderr, err)
@@ -134,6 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 func run(cfg config, out, progress io.Writer) error {
 	machine := thisMachine()
 	defer restoreBenchtime()()
+	defer closePgListWorlds()
 	seeding, err := seedStores(cfg, progress)
 	if err != nil {
 		return err
@@ -285,7 +297,8 @@ func seedStores(cfg config, progress io.Writer) ([]Seeding, error) {
 			Seeding{Store: "memdb-floor-" + sizeName(n), Memberships: n, Seconds: f.seeding.Seconds()},
 		)
 	}
-	return seeding, nil
+	lists, err := seedListWorlds(cfg, progress)
+	return append(seeding, lists...), err
 }
 
 // measure runs one benchmark with its GOMAXPROCS and benchtime.

@@ -19,6 +19,14 @@ func writeTable(w io.Writer, r Report) error {
 	fmt.Fprintf(&b, "spaceauthz benchmarks: %s/%s, %d CPUs, GOMAXPROCS %d, %s, median of %d run(s)\n",
 		m.GOOS, m.GOARCH, m.NumCPU, m.GOMAXPROCS, m.GoVersion, r.Count)
 	for _, s := range r.Seeding {
+		if s.Spaces > 0 {
+			var members string
+			if s.Memberships > 0 {
+				members = " and " + count(s.Memberships) + " space memberships"
+			}
+			fmt.Fprintf(&b, "seeded %s with %s spaces%s in %.1fs\n", s.Store, count(s.Spaces), members, s.Seconds)
+			continue
+		}
 		if s.Accounts > 0 {
 			fmt.Fprintf(&b, "seeded %s: %s accounts, %s space memberships, in %.1fs\n", s.Store, count(s.Accounts), count(s.Memberships), s.Seconds)
 			continue

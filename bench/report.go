@@ -40,8 +40,10 @@ func thisMachine() Machine {
 // Seeding is how long filling a benchmark store took.
 type Seeding struct {
 	Store string `json:"store"`
-	// Accounts is set for the worlds of the traffic benchmarks.
+	// Accounts is set for the worlds of the traffic benchmarks, Spaces
+	// for those of the list benchmarks.
 	Accounts    int     `json:"accounts,omitempty"`
+	Spaces      int     `json:"spaces,omitempty"`
 	Memberships int     `json:"memberships"`
 	Seconds     float64 `json:"seconds"`
 }
@@ -270,8 +272,12 @@ func goals(r Report) []goal {
 		gs = append(gs, goal{fmt.Sprintf("Best case: memstore-%s update throughput, 2 CPUs ÷ 1 CPU", sizeName(size)), "ratio",
 			ratioOf(name+"/procs-2", name+"/procs-1", "adds/s"), ">=", 1.0})
 	}
-	return append(gs, goal{"Memory: memstore, bytes per space membership", "B/membership",
+	gs = append(gs, goal{"Memory: memstore, bytes per space membership", "B/membership",
 		valueOf("MemoryPerMembership/memstore", "B/membership"), "<=", 1024})
+	if _, ok := r.group(listGroup.Name); ok {
+		gs = append(gs, listGoals()...)
+	}
+	return gs
 }
 
 // judge evaluates every goal on the report.

@@ -68,7 +68,7 @@ type Group struct {
 // groups are the sections of the report, in order: traffic first, then the
 // best cases.
 func groups(cfg config) []Group {
-	return []Group{
+	gs := []Group{
 		{"traffic", fmt.Sprintf("Traffic: decisions over a stream of requests across %s accounts, each request once, a new engine every run", count(cfg.accounts)),
 			[]string{"ns/op", "allocs/op", "B/op", "hit-ratio"}, "ns/op", "time ÷ baseline"},
 		{"traffic-parallel", "Traffic: the engine deciding the stream from 1 and 2 goroutines",
@@ -84,6 +84,10 @@ func groups(cfg config) []Group {
 		{"memory", "Memory: live heap per space membership stored",
 			[]string{"B/membership"}, "B/membership", "size ÷ baseline"},
 	}
+	if len(cfg.listSizes) > 0 {
+		gs = append(gs, listGroup)
+	}
+	return gs
 }
 
 // suite lists the benchmarks the command runs, group by group, baselines
@@ -136,7 +140,7 @@ func suite(cfg config) []benchmark {
 		baseline: "MemoryPerMembership/memdb-floor", iterations: 1})
 	add(benchmark{name: "MemoryPerMembership/memstore", group: "memory", run: benchMemoryPerMembership(cfg.memberships, memstoreMemory),
 		baseline: "MemoryPerMembership/memdb-floor", iterations: 1})
-	return list
+	return append(list, listSuite(cfg.listSizes, cfg.listPostgres)...)
 }
 
 // sizeName writes a store size the way benchmark names do: 10k, 1m, 250.
