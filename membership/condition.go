@@ -534,36 +534,42 @@ func (c Condition) Holds(f *Facts) bool { return c.HoldsOn(f) }
 // HoldsOn reports whether c holds on the candidate v. And and Or stop at the
 // first operand that decides them, so a lazy Candidate reads no more than
 // it must.
-func (c Condition) HoldsOn(v Candidate) bool {
+func (c Condition) HoldsOn(v Candidate) bool { return c.holdsOn(v) }
+
+// holdsOn walks the tree by pointer: a store tests one condition on every
+// space it reads, and a Condition is too large to copy at each node.
+func (c *Condition) holdsOn(v Candidate) bool {
 	switch c.Op {
 	case OpTrue:
 		return true
 	case OpAnd:
-		for _, x := range c.Of {
-			if !x.HoldsOn(v) {
+		for i := range c.Of {
+			if !c.Of[i].holdsOn(v) {
 				return false
 			}
 		}
 		return true
 	case OpOr:
-		for _, x := range c.Of {
-			if x.HoldsOn(v) {
+		for i := range c.Of {
+			if c.Of[i].holdsOn(v) {
 				return true
 			}
 		}
 		return false
 	case OpAtom:
-		return c.Atom.HoldsOn(v)
+		return c.Atom.holdsOn(v)
 	}
 	return false
 }
 
 // HoldsOn reports whether a holds on the candidate v.
-func (a Atom) HoldsOn(v Candidate) bool {
+func (a Atom) HoldsOn(v Candidate) bool { return a.holdsOn(v) }
+
+func (a *Atom) holdsOn(v Candidate) bool {
 	return a.holds(a.Left.of(v), a.Right.of(v)) != a.Negated
 }
 
-func (o Operand) of(v Candidate) Value {
+func (o *Operand) of(v Candidate) Value {
 	if o.Field == FieldNone {
 		return o.Value
 	}
@@ -571,7 +577,7 @@ func (o Operand) of(v Candidate) Value {
 }
 
 // holds evaluates the test, before negation, on its operands' values.
-func (a Atom) holds(l, r Value) bool {
+func (a *Atom) holds(l, r Value) bool {
 	if l.Kind == KindAbsent {
 		return false
 	}
@@ -646,6 +652,75 @@ func compareValues(a, b Value) int {
 		return slices.CompareFunc(a.List, b.List, compareValues)
 	}
 	return 0
+}
+
+// Bind returns c with the actor's record put in: every field of the actor
+// becomes its value in actor, and an atom left with no field is decided.
+// A store tests the bound condition on each space of one list, so that what
+// depends on the actor alone is worked out once.
+func (c Condition) Bind(actor *User) Condition {
+	return c.BindOn(&Facts{Actor: actor}, Field.OfActor)
+}
+
+// BindOn returns c with every field for which known holds replaced by its
+// value in v, and an atom left with no field decided: the same partial
+// evaluation as Bind, for what a store knows at some other point, such as
+// the organization of the spaces it reads next.
+func (c Condition) BindOn(v Candidate, known func(Field) bool) Condition {
+	bound, _ := c.bind(v, known)
+	return bound
+}
+
+// bind binds c, and reports whether that changed c: an unchanged part is
+// kept as it is, without a copy.
+func (c Condition) bind(v Candidate, known func(Field) bool) (Condition, bool) {
+	switch c.Op {
+	case OpAnd, OpOr:
+		var of []Condition
+		for i, x := range c.Of {
+			b, changed := x.bind(v, known)
+			if changed && of == nil {
+				of = append(make([]Condition, 0, len(c.Of)), c.Of[:i]...)
+			}
+			if of != nil {
+				of = append(of, b)
+			}
+		}
+		if of == nil {
+			return c, false
+		}
+		if c.Op == OpAnd {
+			return And(of...), true
+		}
+		return Or(of...), true
+	case OpAtom:
+		a := c.Atom
+		fields, bound := 0, false
+		for _, o := range [2]*Operand{&a.Left, &a.Right} {
+			switch {
+			case o.Field != FieldNone && known(o.Field):
+				*o, bound = Const(v.Value(o.Field)), true
+			case o.Field != FieldNone:
+				fields++
+			}
+		}
+		switch {
+		case !bound:
+			return c, false
+		case fields > 0:
+			return Is(a), true
+		case a.holdsOn(v):
+			return True, true
+		}
+		return False, true
+	}
+	return c, false
+}
+
+// OfOrganization reports whether the field reads the space's organization
+// or the actor's role in it: what every space of one organization shares.
+func (f Field) OfOrganization() bool {
+	return f >= FieldOrganization && f <= FieldOrganizationName || f.Grant() == FieldOrgRole
 }
 
 // Fields returns the fields c reads, each once, in order.

@@ -135,3 +135,46 @@ func TestPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestBind: a condition bound to the actor, and then to the organization,
+// holds on a candidate exactly when the whole condition does, and reads
+// none of the fields bound.
+func TestBind(t *testing.T) {
+	t.Parallel()
+	cond := m.And(
+		atom(m.TestEqual, m.Ref(m.FieldOrganizationAccountID), m.Ref(m.FieldActorAccountID)),
+		m.Or(
+			atom(m.TestEqual, m.Ref(m.FieldActorRole), str("ADMIN")),
+			m.And(atom(m.TestEqual, m.Ref(m.FieldSpaceIsPrivate), m.Const(m.Bool(false))), atom(m.TestIsObject, m.Ref(m.FieldOrgRole), m.Operand{})),
+			m.Not(atom(m.TestStartsWith, m.Ref(m.FieldActorName), str("A"))),
+		),
+	)
+	for _, variant := range []func(*m.Facts){
+		func(*m.Facts) {},
+		func(f *m.Facts) { f.Space.IsPrivate = true },
+		func(f *m.Facts) { f.Actor.Role = m.AccountAdmin; f.Space.IsPrivate = true },
+		func(f *m.Facts) { f.ActorOrganizationRole = m.Grant{} },
+		func(f *m.Facts) { f.Actor.Name = "Bob"; f.Space.IsPrivate = true },
+		func(f *m.Facts) { f.Organization.AccountID = "Qg==" },
+	} {
+		f := candidateFacts()
+		variant(f)
+		bound := cond.Bind(f.Actor)
+		both := bound.BindOn(f, m.Field.OfOrganization)
+		for _, c := range []m.Condition{bound, both} {
+			if c.Holds(f) != cond.Holds(f) {
+				t.Errorf("bound %s holds %v, the condition %s holds %v", c, c.Holds(f), cond, cond.Holds(f))
+			}
+		}
+		for _, fd := range bound.Fields() {
+			if fd.OfActor() {
+				t.Errorf("bound to the actor, %s still reads %s", bound, fd.Path())
+			}
+		}
+		for _, fd := range both.Fields() {
+			if fd.OfActor() || fd.OfOrganization() {
+				t.Errorf("bound to the organization, %s still reads %s", both, fd.Path())
+			}
+		}
+	}
+}

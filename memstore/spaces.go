@@ -26,7 +26,7 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 	if actor == nil {
 		return membership.SpaceList{}, r.err
 	}
-	cond := q.Filter.Condition
+	cond := q.Filter.Condition.Bind(actor)
 	plan := q.Filter.Plan()
 	if q.OrganizationID != "" {
 		// One organization's spaces at most: the condition tests each.
@@ -53,8 +53,8 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 	}
 	heap.Init(&streams)
 
-	list := membership.SpaceList{Actor: actor, Spaces: make([]membership.Space, 0, min(q.Limit, 16))}
-	c := candidate{r: &r, actor: actor, orgs: map[membership.ID]*orgFacts{}}
+	list := membership.SpaceList{Actor: actor, Spaces: make([]membership.Space, 0, min(q.Limit, 64))}
+	c := newCandidate(&r, actor, cond)
 	last := q.After
 	for streams.Len() > 0 {
 		sp, err := streams.pop()
@@ -72,7 +72,7 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 			continue
 		}
 		c.reset(sp)
-		if c.org() == nil || c.org().AccountID != actor.AccountID || !cond.HoldsOn(&c) {
+		if c.org() == nil || c.org().AccountID != actor.AccountID || !c.cond.HoldsOn(c) {
 			if r.err != nil {
 				return membership.SpaceList{}, r.err
 			}
@@ -104,81 +104,82 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 // organization, the actor's role in the space only when the filter reads
 // it.
 type candidate struct {
-	r     *reader
-	actor *membership.User
-	space *membership.Space
-	orgs  map[membership.ID]*orgFacts
-
-	cur       *orgFacts
-	spaceRole membership.Grant
-	spaceRead bool
+	r    *reader
+	orgs map[membership.ID]*orgFacts
+	// listCond is the list's condition, bound to the actor; cond is it
+	// bound to the organization of the space at hand too.
+	listCond, cond membership.Condition
+	// f holds the facts looked up so far.
+	f                 membership.Facts
+	orgRead, roleRead bool
 }
 
-// orgFacts is what every space of one organization shares.
+// orgFacts is what every space of one organization shares, and the
+// condition with it put in.
 type orgFacts struct {
 	org   *membership.Organization
 	grant membership.Grant
+	cond  membership.Condition
+}
+
+func newCandidate(r *reader, actor *membership.User, cond membership.Condition) *candidate {
+	return &candidate{r: r, orgs: map[membership.ID]*orgFacts{}, f: membership.Facts{Actor: actor}, listCond: cond}
 }
 
 func (c *candidate) reset(sp *membership.Space) {
-	c.space, c.cur, c.spaceRead = sp, nil, false
+	c.f = membership.Facts{Actor: c.f.Actor, Space: sp}
+	c.orgRead, c.roleRead = false, false
 }
 
-func (c *candidate) org() *membership.Organization { return c.orgFacts().org }
-
-func (c *candidate) orgFacts() *orgFacts {
-	if c.cur != nil {
-		return c.cur
-	}
-	id := c.space.OrganizationID
-	of, ok := c.orgs[id]
-	if !ok {
-		of = &orgFacts{org: get[membership.Organization](c.r, tableOrganizations, id)}
-		if of.org != nil {
-			of.grant, _ = c.r.organizationMember(id, c.actor.ID)
+// org returns the space's organization, looking it up once per list.
+func (c *candidate) org() *membership.Organization {
+	if !c.orgRead {
+		id := c.f.Space.OrganizationID
+		of, ok := c.orgs[id]
+		if !ok {
+			of = &orgFacts{org: get[membership.Organization](c.r, tableOrganizations, id)}
+			if of.org != nil {
+				of.grant, _ = c.r.organizationMember(id, c.f.Actor.ID)
+			}
+			c.f.Organization, c.f.ActorOrganizationRole = of.org, of.grant
+			of.cond = c.listCond.BindOn(&c.f, membership.Field.OfOrganization)
+			c.orgs[id] = of
 		}
-		c.orgs[id] = of
+		c.f.Organization, c.f.ActorOrganizationRole = of.org, of.grant
+		c.cond = of.cond
+		c.orgRead = true
 	}
-	c.cur = of
-	return of
+	return c.f.Organization
 }
 
-func (c *candidate) spaceGrant() membership.Grant {
-	if !c.spaceRead {
-		c.spaceRole = membership.Grant{}
-		if m := c.r.spaceMember(c.space.ID, c.actor.ID); m != nil {
-			c.spaceRole = c.r.grant(m.Role)
+func (c *candidate) spaceGrant() {
+	if !c.roleRead {
+		if m := c.r.spaceMember(c.f.Space.ID, c.f.Actor.ID); m != nil {
+			c.f.ActorSpaceRole = c.r.grant(m.Role)
 		}
-		c.spaceRead = true
+		c.roleRead = true
 	}
-	return c.spaceRole
 }
 
 // Value implements membership.Candidate.
 func (c *candidate) Value(fd membership.Field) membership.Value {
-	f := membership.Facts{Actor: c.actor, Space: c.space}
 	switch {
 	case fd.OfActor(), fd >= membership.FieldSpace && fd <= membership.FieldSpaceIsPrivate:
 	case fd.Grant() == membership.FieldSpaceRole:
-		f.ActorSpaceRole = c.spaceGrant()
+		c.spaceGrant()
 	default:
-		of := c.orgFacts()
-		f.Organization, f.ActorOrganizationRole = of.org, of.grant
+		c.org()
 	}
-	return fd.Of(&f)
+	return fd.Of(&c.f)
 }
 
 // facts returns the facts a read of the space gathers, as Read returns them.
 func (c *candidate) facts() *membership.Facts {
-	of := c.orgFacts()
-	return &membership.Facts{
-		Query:                 membership.Query{Operation: membership.OperationRead, Actor: c.actor.ID, SpaceID: c.space.ID},
-		Actor:                 c.actor,
-		Space:                 c.space,
-		Organization:          of.org,
-		ActorOrganizationRole: of.grant,
-		ActorSpaceRole:        c.spaceGrant(),
-	}
+	c.org()
+	c.spaceGrant()
+	f := c.f
+	f.Query = membership.Query{Operation: membership.OperationRead, Actor: f.Actor.ID, SpaceID: f.Space.ID}
+	return &f
 }
 
 // spaceStream yields spaces in id order from one index walk.
