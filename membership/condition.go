@@ -44,13 +44,17 @@ var (
 // And is the conjunction of cs, simplified: true operands and repeated
 // atoms vanish, a false one makes the whole false, nested Ands are
 // flattened.
-func And(cs ...Condition) Condition { return join(OpAnd, cs) }
+func And(cs ...Condition) Condition { return join(OpAnd, cs, false) }
 
 // Or is the disjunction of cs, simplified as And is; the atoms every
 // operand requires are taken out in front, so that
 // (a and b) or (a and c) becomes a and (b or c).
 func Or(cs ...Condition) Condition {
-	c := join(OpOr, cs)
+	return or(cs, false)
+}
+
+func or(cs []Condition, owned bool) Condition {
+	c := join(OpOr, cs, owned)
 	if c.Op == OpOr {
 		return factor(c)
 	}
@@ -59,13 +63,21 @@ func Or(cs ...Condition) Condition {
 
 // join builds the And or the Or (op) of cs. For an And, True is the
 // operand that vanishes and False the one that decides; for an Or the
-// reverse.
-func join(op CondOp, cs []Condition) Condition {
+// reverse. When owned is set, cs belongs to join, which may build the
+// result in its place.
+func join(op CondOp, cs []Condition, owned bool) Condition {
 	neutral, decisive := Condition{Op: OpTrue}, False
 	if op == OpOr {
 		neutral, decisive = False, Condition{Op: OpTrue}
 	}
 	out := Condition{Op: op}
+	// In place only when nothing is flattened: the result then never
+	// outgrows what has been read of cs.
+	if owned && !slices.ContainsFunc(cs, func(c Condition) bool { return c.Op == op }) {
+		out.Of = cs[:0]
+	} else {
+		out.Of = make([]Condition, 0, len(cs))
+	}
 	for _, c := range cs {
 		switch c.Op {
 		case neutral.Op:
@@ -90,20 +102,15 @@ func join(op CondOp, cs []Condition) Condition {
 
 // factor takes the atoms common to every operand of the Or c out in front.
 func factor(c Condition) Condition {
-	conjuncts := func(x Condition) []Condition {
-		if x.Op == OpAnd {
-			return x.Of
-		}
-		return []Condition{x}
-	}
 	var common []Condition
-	for _, a := range conjuncts(c.Of[0]) {
+	var buf, buf2 [1]Condition
+	for _, a := range conjuncts(&c.Of[0], &buf) {
 		if a.Op != OpAtom {
 			continue
 		}
 		everywhere := true
-		for _, x := range c.Of[1:] {
-			if !slices.ContainsFunc(conjuncts(x), func(y Condition) bool { return sameAtom(a, y) }) {
+		for i := range c.Of[1:] {
+			if !slices.ContainsFunc(conjuncts(&c.Of[i+1], &buf2), func(y Condition) bool { return sameAtom(a, y) }) {
 				everywhere = false
 				break
 			}
@@ -116,9 +123,9 @@ func factor(c Condition) Condition {
 		return c
 	}
 	rest := make([]Condition, len(c.Of))
-	for i, x := range c.Of {
+	for i := range c.Of {
 		var left []Condition
-		for _, y := range conjuncts(x) {
+		for _, y := range conjuncts(&c.Of[i], &buf) {
 			if !slices.ContainsFunc(common, func(a Condition) bool { return sameAtom(a, y) }) {
 				left = append(left, y)
 			}
@@ -126,6 +133,16 @@ func factor(c Condition) Condition {
 		rest[i] = And(left...)
 	}
 	return And(append(common, Or(rest...))...)
+}
+
+// conjuncts returns the operands of an And, or any other condition as a
+// list of one, in buf, so that looking costs no allocation.
+func conjuncts(x *Condition, buf *[1]Condition) []Condition {
+	if x.Op == OpAnd {
+		return x.Of
+	}
+	buf[0] = *x
+	return buf[:]
 }
 
 // appendNew appends c unless it is an atom already in cs.
@@ -690,9 +707,9 @@ func (c Condition) bind(v Candidate, known func(Field) bool) (Condition, bool) {
 			return c, false
 		}
 		if c.Op == OpAnd {
-			return And(of...), true
+			return join(OpAnd, of, true), true
 		}
-		return Or(of...), true
+		return or(of, true), true
 	case OpAtom:
 		a := c.Atom
 		fields, bound := 0, false

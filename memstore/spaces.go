@@ -53,7 +53,8 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 	}
 	heap.Init(&streams)
 
-	list := membership.SpaceList{Actor: actor, Spaces: make([]membership.Space, 0, min(q.Limit, 64))}
+	list := membership.SpaceList{Actor: actor}
+	var page []*membership.Space // copied out once its size is known
 	c := newCandidate(&r, actor, cond)
 	last := q.After
 	for streams.Len() > 0 {
@@ -90,11 +91,17 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 		if r.err != nil {
 			return membership.SpaceList{}, r.err
 		}
-		if len(list.Spaces) == q.Limit {
+		if len(page) == q.Limit {
 			list.More = true
 			break
 		}
-		list.Spaces = append(list.Spaces, *sp)
+		page = append(page, sp)
+	}
+	if len(page) > 0 {
+		list.Spaces = make([]membership.Space, len(page))
+		for i, sp := range page {
+			list.Spaces[i] = *sp
+		}
 	}
 	return list, r.err
 }
