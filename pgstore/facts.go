@@ -118,19 +118,23 @@ type (
 		role       roleColumns
 		customRole customRoleColumns
 	}
-	factsRow struct {
+	// spaceColumns and organizationColumns are a space and an
+	// organization as every statement of the store selects them.
+	spaceColumns struct {
+		id, organizationID, name, description pgtype.Text
+		isPrivate                             pgtype.Bool
+		createdAt                             pgtype.Timestamptz
+	}
+	organizationColumns struct{ id, accountID, name pgtype.Text }
+	factsRow            struct {
 		actor, target userColumns
-		space         struct {
-			id, organizationID, name, description pgtype.Text
-			isPrivate                             pgtype.Bool
-			createdAt                             pgtype.Timestamptz
-		}
-		organization struct{ id, accountID, name pgtype.Text }
-		actorOrg     grantColumns
-		actorSpace   grantColumns
-		targetOrgID  pgtype.Text
-		targetOrg    grantColumns
-		existing     struct {
+		space         spaceColumns
+		organization  organizationColumns
+		actorOrg      grantColumns
+		actorSpace    grantColumns
+		targetOrgID   pgtype.Text
+		targetOrg     grantColumns
+		existing      struct {
 			id   pgtype.Text
 			role roleColumns
 		}
@@ -150,14 +154,48 @@ func (g *grantColumns) dest() []any {
 	return append([]any{&g.role.predefined, &g.role.customID}, g.customRole.dest()...)
 }
 
+func (c *spaceColumns) dest() []any {
+	return []any{&c.id, &c.organizationID, &c.name, &c.description, &c.isPrivate, &c.createdAt}
+}
+
+// space returns the space the columns hold, nil when none was found.
+func (c *spaceColumns) space() *membership.Space {
+	if !c.id.Valid {
+		return nil
+	}
+	return &membership.Space{
+		ID:             membership.ID(c.id.String),
+		OrganizationID: membership.ID(c.organizationID.String),
+		Name:           c.name.String,
+		Description:    c.description.String,
+		IsPrivate:      c.isPrivate.Bool,
+		CreatedAt:      c.createdAt.Time.UTC(),
+	}
+}
+
+func (c *organizationColumns) dest() []any { return []any{&c.id, &c.accountID, &c.name} }
+
+// organization returns the organization the columns hold, nil when none
+// was found.
+func (c *organizationColumns) organization() *membership.Organization {
+	if !c.id.Valid {
+		return nil
+	}
+	return &membership.Organization{
+		ID:        membership.ID(c.id.String),
+		AccountID: membership.ID(c.accountID.String),
+		Name:      c.name.String,
+	}
+}
+
 // scanFacts reads the row of factsQuery into Facts for q.
 func scanFacts(row pgx.Row, q membership.Query) (*membership.Facts, error) {
 	var r factsRow
 	dest := make([]any, 0, 45)
 	dest = append(dest, r.actor.dest()...)
 	dest = append(dest, r.target.dest()...)
-	dest = append(dest, &r.space.id, &r.space.organizationID, &r.space.name, &r.space.description, &r.space.isPrivate, &r.space.createdAt)
-	dest = append(dest, &r.organization.id, &r.organization.accountID, &r.organization.name)
+	dest = append(dest, r.space.dest()...)
+	dest = append(dest, r.organization.dest()...)
 	dest = append(dest, r.actorOrg.dest()...)
 	dest = append(dest, r.actorSpace.dest()...)
 	dest = append(dest, &r.targetOrgID)
@@ -176,23 +214,7 @@ func scanFacts(row pgx.Row, q membership.Query) (*membership.Facts, error) {
 	if f.Target, err = r.target.user(); err != nil {
 		return nil, err
 	}
-	if r.space.id.Valid {
-		f.Space = &membership.Space{
-			ID:             membership.ID(r.space.id.String),
-			OrganizationID: membership.ID(r.space.organizationID.String),
-			Name:           r.space.name.String,
-			Description:    r.space.description.String,
-			IsPrivate:      r.space.isPrivate.Bool,
-			CreatedAt:      r.space.createdAt.Time.UTC(),
-		}
-	}
-	if r.organization.id.Valid {
-		f.Organization = &membership.Organization{
-			ID:        membership.ID(r.organization.id.String),
-			AccountID: membership.ID(r.organization.accountID.String),
-			Name:      r.organization.name.String,
-		}
-	}
+	f.Space, f.Organization = r.space.space(), r.organization.organization()
 	for _, g := range []struct {
 		to   *membership.Grant
 		from *grantColumns

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/spaceauthz/spaceauthz/membership"
 )
@@ -409,13 +408,9 @@ type candidates struct {
 
 // candidateRow is the row of a list statement, column by column.
 type candidateRow struct {
-	actor userColumns
-	space struct {
-		id, organizationID, name, description pgtype.Text
-		isPrivate                             pgtype.Bool
-		createdAt                             pgtype.Timestamptz
-	}
-	organization struct{ id, accountID, name pgtype.Text }
+	actor        userColumns
+	space        spaceColumns
+	organization organizationColumns
 	actorOrg     grantColumns
 	actorSpace   grantColumns
 }
@@ -428,8 +423,8 @@ func scanCandidates(rows pgx.Rows, q membership.SpaceQuery) (candidates, error) 
 	var r candidateRow
 	dest := make([]any, 0, 26)
 	dest = append(dest, r.actor.dest()...)
-	dest = append(dest, &r.space.id, &r.space.organizationID, &r.space.name, &r.space.description, &r.space.isPrivate, &r.space.createdAt)
-	dest = append(dest, &r.organization.id, &r.organization.accountID, &r.organization.name)
+	dest = append(dest, r.space.dest()...)
+	dest = append(dest, r.organization.dest()...)
 	dest = append(dest, r.actorOrg.dest()...)
 	dest = append(dest, r.actorSpace.dest()...)
 	for first := true; rows.Next(); first = false {
@@ -448,26 +443,13 @@ func scanCandidates(rows pgx.Rows, q membership.SpaceQuery) (candidates, error) 
 			continue
 		}
 		f := &membership.Facts{
-			Query: membership.Query{Operation: membership.OperationRead, Actor: q.Actor, SpaceID: membership.ID(r.space.id.String)},
-			Space: &membership.Space{
-				ID:             membership.ID(r.space.id.String),
-				OrganizationID: membership.ID(r.space.organizationID.String),
-				Name:           r.space.name.String,
-				Description:    r.space.description.String,
-				IsPrivate:      r.space.isPrivate.Bool,
-				CreatedAt:      r.space.createdAt.Time.UTC(),
-			},
+			Query:        membership.Query{Operation: membership.OperationRead, Actor: q.Actor, SpaceID: membership.ID(r.space.id.String)},
+			Space:        r.space.space(),
+			Organization: r.organization.organization(),
 		}
 		if out.actor != nil {
 			actor := *out.actor
 			f.Actor = &actor
-		}
-		if r.organization.id.Valid {
-			f.Organization = &membership.Organization{
-				ID:        membership.ID(r.organization.id.String),
-				AccountID: membership.ID(r.organization.accountID.String),
-				Name:      r.organization.name.String,
-			}
 		}
 		var err error
 		if f.ActorOrganizationRole, err = r.actorOrg.grant(); err != nil {
