@@ -16,7 +16,18 @@ const (
 	tableSpaces              = "spaces"
 	tableCustomRoles         = "custom_roles"
 	tableSpaceMembers        = "space_members"
+	// tableAccountSpaces indexes spaces by the account of their
+	// organization (see accountSpace).
+	tableAccountSpaces = "account_spaces"
 )
+
+// accountSpace places a space in the account of its organization, for the
+// list of every space of an account. A space records only its
+// organization, and go-memdb indexes a record by its own fields, so this
+// is a table of its own, kept by the writes of spaces and organizations.
+type accountSpace struct {
+	AccountID, SpaceID membership.ID
+}
 
 // indexID is the primary index of every table, as go-memdb requires.
 const indexID = "id"
@@ -24,8 +35,8 @@ const indexID = "id"
 // Secondary indexes, each by a pair (a parent, then the record's own id) so
 // that a record's children come out in id order and a walk can start after
 // any of them: indexOrganization indexes spaces by (organization, space),
-// for the cascade of an organization removal and for lists of spaces;
-// indexAccount organizations by (account, organization); and indexUser the
+// for the cascade of an organization removal and for lists of spaces; and
+// indexUser the
 // memberships of organizations and spaces by (user, organization or space),
 // so that a list of the spaces a user can read starts from the user's own
 // memberships.
@@ -36,7 +47,6 @@ const indexID = "id"
 const (
 	indexOrganization = "organization"
 	indexPublic       = "public"
-	indexAccount      = "account"
 	indexUser         = "user"
 )
 
@@ -80,13 +90,13 @@ func withIndex[T any](t *memdb.TableSchema, name string, pair func(*T) (membersh
 // bits do not repeat.
 func schema() *memdb.DBSchema {
 	return &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{
-		tableAccounts: table(tableAccounts, memdbkey.ByID(func(a *membership.Account) membership.ID { return a.ID })),
-		tableUsers:    table(tableUsers, memdbkey.ByID(func(u *membership.User) membership.ID { return u.ID })),
-		tableOrganizations: withIndex(table(tableOrganizations, memdbkey.ByID(func(o *membership.Organization) membership.ID { return o.ID })),
-			indexAccount, func(o *membership.Organization) (membership.ID, membership.ID) { return o.AccountID, o.ID }),
+		tableAccounts:      table(tableAccounts, memdbkey.ByID(func(a *membership.Account) membership.ID { return a.ID })),
+		tableUsers:         table(tableUsers, memdbkey.ByID(func(u *membership.User) membership.ID { return u.ID })),
+		tableOrganizations: table(tableOrganizations, memdbkey.ByID(func(o *membership.Organization) membership.ID { return o.ID })),
 		tableSpaces: publicIndex(withIndex(table(tableSpaces, memdbkey.ByID(func(s *membership.Space) membership.ID { return s.ID })),
 			indexOrganization, func(s *membership.Space) (membership.ID, membership.ID) { return s.OrganizationID, s.ID })),
-		tableCustomRoles: table(tableCustomRoles, memdbkey.ByID(func(r *membership.CustomRole) membership.ID { return r.ID })),
+		tableCustomRoles:   table(tableCustomRoles, memdbkey.ByID(func(r *membership.CustomRole) membership.ID { return r.ID })),
+		tableAccountSpaces: table(tableAccountSpaces, memdbkey.ByPair(func(a *accountSpace) (membership.ID, membership.ID) { return a.AccountID, a.SpaceID })),
 		tableOrganizationMembers: withIndex(table(tableOrganizationMembers, memdbkey.ByPair(func(m *membership.OrganizationMember) (membership.ID, membership.ID) {
 			return m.OrganizationID, m.UserID
 		})), indexUser, func(m *membership.OrganizationMember) (membership.ID, membership.ID) {

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -124,8 +125,26 @@ func insertUser(txn *memdb.Txn, u membership.User) error {
 	return insert(txn, tableUsers, &u, u.ID, u.AccountID)
 }
 
+// insertOrganization stores o, and moves its spaces to o's account when it
+// was in another one (or was not stored yet).
 func insertOrganization(txn *memdb.Txn, o membership.Organization) error {
-	return insert(txn, tableOrganizations, &o, o.ID, o.AccountID)
+	r := reader{txn: txn}
+	old := get[membership.Organization](&r, tableOrganizations, o.ID)
+	if err := insert(txn, tableOrganizations, &o, o.ID, o.AccountID); err != nil || r.err != nil {
+		return errors.Join(err, r.err)
+	}
+	if old != nil && old.AccountID == o.AccountID {
+		return nil
+	}
+	return eachChild(txn, tableSpaces, indexOrganization, o.ID, func(obj any) error {
+		sp := obj.(*membership.Space)
+		if old != nil {
+			if err := deleteAccountSpace(txn, old.AccountID, sp.ID); err != nil {
+				return err
+			}
+		}
+		return insert(txn, tableAccountSpaces, &accountSpace{AccountID: o.AccountID, SpaceID: sp.ID})
+	})
 }
 
 // insertOrganizationMember upserts m; an empty m.ID keeps the existing
@@ -147,9 +166,39 @@ func insertOrganizationMember(txn *memdb.Txn, m membership.OrganizationMember) e
 }
 
 // insertSpace stores sp; a zero CreatedAt becomes the time of seeding.
+// insertSpace stores sp, and places it in the account of its organization
+// (once that organization is stored, insertOrganization does).
 func insertSpace(txn *memdb.Txn, sp membership.Space) error {
 	sp.CreatedAt = membership.SpaceCreatedAt(sp.CreatedAt, time.Now())
-	return insert(txn, tableSpaces, &sp, sp.ID, sp.OrganizationID)
+	r := reader{txn: txn}
+	accountOf := func(orgID membership.ID) membership.ID {
+		if o := get[membership.Organization](&r, tableOrganizations, orgID); o != nil {
+			return o.AccountID
+		}
+		return ""
+	}
+	if old := get[membership.Space](&r, tableSpaces, sp.ID); old != nil {
+		if account := accountOf(old.OrganizationID); account != "" {
+			if err := deleteAccountSpace(txn, account, sp.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if err := insert(txn, tableSpaces, &sp, sp.ID, sp.OrganizationID); err != nil {
+		return err
+	}
+	if account := accountOf(sp.OrganizationID); account != "" {
+		return insert(txn, tableAccountSpaces, &accountSpace{AccountID: account, SpaceID: sp.ID})
+	}
+	return r.err
+}
+
+// deleteAccountSpace takes the space out of the account's list.
+func deleteAccountSpace(txn *memdb.Txn, account, spaceID membership.ID) error {
+	if _, err := txn.DeleteAll(tableAccountSpaces, indexID, string(account), string(spaceID)); err != nil {
+		return fmt.Errorf("memstore: %s: %w", tableAccountSpaces, err)
+	}
+	return nil
 }
 
 func insertCustomRole(txn *memdb.Txn, r membership.CustomRole) error {

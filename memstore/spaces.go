@@ -256,8 +256,29 @@ func (h *spaceStreams) open(r *reader, src membership.Source, actor *membership.
 	case membership.SourceOrganization:
 		return h.openOrganization(txn, src.ID, src.Public, after)
 	case membership.SourceAccount:
-		return eachChild(txn, tableOrganizations, indexAccount, actor.AccountID, func(obj any) error {
-			return h.openOrganization(txn, obj.(*membership.Organization).ID, src.Public, after)
+		// One walk of the account's spaces, in id order.
+		it, err := children(txn, tableAccountSpaces, indexID, actor.AccountID, after)
+		if err != nil {
+			return err
+		}
+		return h.add(func() (*membership.Space, error) {
+			for obj := it.Next(); obj != nil; obj = it.Next() {
+				a := obj.(*accountSpace)
+				if a.AccountID != actor.AccountID {
+					return nil, nil
+				}
+				if a.SpaceID <= after {
+					continue
+				}
+				sp, err := txn.First(tableSpaces, indexID, string(a.SpaceID))
+				if err != nil {
+					return nil, wrapRead(tableSpaces, err)
+				}
+				if sp != nil && !(src.Public && sp.(*membership.Space).IsPrivate) {
+					return sp.(*membership.Space), nil
+				}
+			}
+			return nil, nil
 		})
 	case membership.SourceOrganizationMemberships:
 		return eachChild(txn, tableOrganizationMembers, indexUser, actor.ID, func(obj any) error {

@@ -499,6 +499,72 @@ func testSpacesOfOneAccount(t *testing.T, s Store) {
 	}
 }
 
+// testSpacesFollowTheirAccount: a space is listed in the account of its
+// organization as it is now, after the organization moves to another
+// account, after the space moves to an organization of another account, and
+// for a space seeded before its organization.
+func testSpacesFollowTheirAccount(t *testing.T, s Store) {
+	seedSpaces(t, s)
+	ctx := context.Background()
+	ids := func(u membership.User) []membership.ID {
+		var out []membership.ID
+		for _, sp := range listSpaces(t, s, spaceQuery(u.ID, membership.True), 100, nil) {
+			out = append(out, sp.ID)
+		}
+		return out
+	}
+	check := func(step string, wantFirst, wantSecond []membership.ID) {
+		t.Helper()
+		slices.SortFunc(wantFirst, compare)
+		slices.SortFunc(wantSecond, compare)
+		if got := ids(accountAdmin); !slices.Equal(got, wantFirst) {
+			t.Errorf("%s: the first account lists %v, want %v", step, got, wantFirst)
+		}
+		if got := ids(foreigner); !slices.Equal(got, wantSecond) {
+			t.Errorf("%s: the second account lists %v, want %v", step, got, wantSecond)
+		}
+	}
+	first := func(except ...membership.ID) []membership.ID {
+		var out []membership.ID
+		for _, sp := range accountSpaces {
+			if !slices.Contains(except, sp.ID) {
+				out = append(out, sp.ID)
+			}
+		}
+		return out
+	}
+	check("as seeded", first(), []membership.ID{foreignSpace.ID})
+
+	moved := summer
+	moved.OrganizationID = foreignOrg.ID
+	if err := s.PutSpace(ctx, moved); err != nil {
+		t.Fatal(err)
+	}
+	check("a space moved to an organization of the second account", first(summer.ID), []membership.ID{foreignSpace.ID, summer.ID})
+
+	early := membership.Space{ID: id("Space:early"), OrganizationID: id("Org:late"), Name: "early", CreatedAt: time.Date(2026, 4, 4, 10, 0, 0, 0, time.UTC)}
+	wantSecond := []membership.ID{foreignSpace.ID, summer.ID}
+	// A store may refuse a space whose organization does not exist yet.
+	if err := s.PutSpace(ctx, early); err == nil {
+		if err := s.PutOrganization(ctx, membership.Organization{ID: early.OrganizationID, AccountID: account2.ID, Name: "Late"}); err != nil {
+			t.Fatal(err)
+		}
+		wantSecond = append(wantSecond, early.ID)
+		check("a space seeded before its organization", first(summer.ID), wantSecond)
+	}
+
+	// A store may refuse to move an organization with members to another
+	// account: its members are users of the first.
+	away := foreignOrg
+	away.AccountID = account.ID
+	if err := s.PutOrganization(ctx, away); err != nil {
+		return
+	}
+	check("the organization moved to the first account", append(first(), foreignSpace.ID), slices.DeleteFunc(wantSecond, func(id membership.ID) bool {
+		return id == foreignSpace.ID || id == summer.ID
+	}))
+}
+
 // testSpaceWalkUnderWrites: a walk of small pages while memberships come
 // and go, spaces appear and users move in and out of organizations lists
 // every space readable for the whole walk exactly once, in id order, and no

@@ -81,6 +81,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"SpacesDecideError", testSpacesDecideError},
 		{"SpacesOfNoUser", testSpacesOfNoUser},
 		{"SpacesOfOneAccount", testSpacesOfOneAccount},
+		{"SpacesFollowTheirAccount", testSpacesFollowTheirAccount},
 		{"SpaceWalkUnderConcurrentWrites", testSpaceWalkUnderWrites},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
