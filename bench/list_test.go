@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spaceauthz/spaceauthz/internal/pgtest"
+	"github.com/spaceauthz/spaceauthz/membership"
+	"github.com/spaceauthz/spaceauthz/memstore"
+	"github.com/spaceauthz/spaceauthz/policy"
 )
 
 // The list benchmarks under go test, the same bodies as the command's (see
@@ -156,6 +162,48 @@ func TestListSpacesBenchmarks(t *testing.T) {
 		}
 		if res.Extra["spaces/op"] == 0 {
 			t.Errorf("%s listed no space", bm.name)
+		}
+	}
+}
+
+// BenchmarkListSpacesDecidedOneByOne:
+// ListSpacesDecidedOneByOne/memstore/{size}/{share}/page, the first page of
+// ListSpaces/memstore when a host rule that the engine cannot translate
+// (regex.match, here hiding nothing) makes the filter inexact, so that every
+// space the rest of the filter passes is decided by the policy: the cost of
+// falling back, beside the ListSpaces figures of the same callers.
+func BenchmarkListSpacesDecidedOneByOne(b *testing.B) {
+	const rule = `package spaceauthz
+violations contains {"code": "space_not_found", "rule": "no_control_names"} if {
+	input.operation == "read"
+	regex.match("^\\x00", input.space.name)
+}`
+	for _, n := range listBenchSizes() {
+		get := sync.OnceValues(func() (*listService, error) {
+			w, err := listWorldOf(n)
+			if err != nil {
+				return nil, err
+			}
+			store := memstore.New()
+			if err := store.Import(context.Background(), w.data); err != nil {
+				return nil, err
+			}
+			engine, err := policy.New(policy.WithModule("untranslated.rego", rule))
+			if err != nil {
+				return nil, err
+			}
+			if engine.ReadFilter().Exact {
+				return nil, fmt.Errorf("the filter of %s is exact", rule)
+			}
+			svc, err := membership.NewService(store, engine)
+			if err != nil {
+				return nil, err
+			}
+			s := &listService{world: w, service: svc}
+			return s, s.checkListing(context.Background())
+		})
+		for _, share := range sharesOf(n) {
+			b.Run("memstore/"+sizeName(n)+"/"+share.name+"/page", benchListPage(get, share))
 		}
 	}
 }
