@@ -379,15 +379,6 @@ func FieldOf(path string) Field {
 	return FieldNone
 }
 
-// Fields lists every field, in order.
-func Fields() []Field {
-	out := make([]Field, 0, fieldCount-1)
-	for f := FieldActor; f < fieldCount; f++ {
-		out = append(out, f)
-	}
-	return out
-}
-
 // IsString reports whether the field holds a string whenever it is
 // present: every field but the records, space.is_private and the
 // permissions.

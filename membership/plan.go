@@ -49,7 +49,8 @@ const (
 // space of the actor's account on which c holds lies in a source whose
 // guard holds. A Store reads the union of those sources, in space id order,
 // and tests c on each space it finds. False plans no source; a condition
-// that does not say where its spaces lie plans SourceAccount.
+// that does not say where its spaces lie plans SourceAccount, alone. Two
+// sources of the same spaces are one, read when either guard holds.
 //
 // The plan follows what each part of c needs: an atom on one of the
 // actor's grants holds only where the actor holds that grant (the spaces of
@@ -68,6 +69,12 @@ func (c Condition) Plan() []Source {
 		}
 		out[i].Guard = Or(out[i].Guard, s.Guard)
 		out[i].Membership = Or(out[i].Membership, s.Membership)
+	}
+	// The whole account, for every actor, holds every other source.
+	for _, s := range out {
+		if s.Kind == SourceAccount && !s.Public && s.Guard.Op == OpTrue {
+			return []Source{s}
+		}
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -346,9 +345,4 @@ func decodeSpaceCursor(cursor string, org ID, name string) (ID, bool) {
 		return "", false
 	}
 	return ID(after), true
-}
-
-// String describes the query, for errors.
-func (q SpaceQuery) String() string {
-	return fmt.Sprintf("spaces of %s after %q (org %q, name %q, limit %d)", q.Actor, q.After, q.OrganizationID, q.Name, q.Limit)
 }

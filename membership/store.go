@@ -89,7 +89,10 @@ type Store interface {
 	// A Store reads the sources q.Filter.Plan names (or, when
 	// q.OrganizationID is set, that organization's spaces) rather than the
 	// whole account, so that a list costs what its spaces cost, and calls
-	// decide only for spaces that pass the condition.
+	// decide only for spaces of the actor's account that pass the
+	// condition. Given an organization of another account it lists
+	// nothing, and should read none of that organization's spaces, so that
+	// the time of the empty page says nothing of another tenant.
 	ListSpaces(ctx context.Context, q SpaceQuery, decide func(*Facts) (bool, error)) (SpaceList, error)
 }
 

@@ -29,6 +29,12 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 	cond := q.Filter.Condition.Bind(actor)
 	plan := q.Filter.Plan()
 	if q.OrganizationID != "" {
+		// An organization of another account lists nothing, at the cost of
+		// one lookup, as a missing one does: the time of an empty page does
+		// not tell how many spaces another tenant's organization holds.
+		if o := get[membership.Organization](&r, tableOrganizations, q.OrganizationID); o == nil || o.AccountID != actor.AccountID {
+			return membership.SpaceList{Actor: actor}, r.err
+		}
 		// One organization's spaces at most: the condition tests each.
 		plan = []membership.Source{{Kind: membership.SourceOrganization, ID: q.OrganizationID, Guard: membership.True}}
 	}

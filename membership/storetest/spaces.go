@@ -497,6 +497,17 @@ func testSpacesOfOneAccount(t *testing.T, s Store) {
 	if diff := cmp.Diff([]membership.Space{foreignSpace}, got); diff != "" {
 		t.Errorf("the other account's spaces (-want +got):\n%s", diff)
 	}
+	// Asked for an organization of another account, a store lists nothing
+	// and never asks decide about a space of it.
+	q := spaceQuery(accountAdmin.ID, membership.True)
+	q.OrganizationID = foreignOrg.ID
+	looked := func(f *membership.Facts) (bool, error) {
+		t.Errorf("decide was asked about %s, a space of an organization of another account", f.Space.ID)
+		return true, nil
+	}
+	if list, err := s.ListSpaces(context.Background(), q, looked); err != nil || len(list.Spaces) != 0 {
+		t.Errorf("an organization of another account: %v, %v; want an empty list", list.Spaces, err)
+	}
 }
 
 // testSpacesFollowTheirAccount: a space is listed in the account of its
