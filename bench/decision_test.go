@@ -99,8 +99,8 @@ func TestCedarPolicyNamesEveryRule(t *testing.T) {
 	}
 	// One forbid per violation of decision.rego and per level at which it
 	// applies (role_exists has two at each).
-	if len(rules) != 15 || len(cp.violations) != 22 {
-		t.Errorf("the Cedar policy has %d forbids for %d violations, want 22 for 15: %v", len(cp.violations), len(rules), rules)
+	if len(rules) != 16 || len(cp.violations) != 23 {
+		t.Errorf("the Cedar policy has %d forbids for %d violations, want 23 for 16: %v", len(cp.violations), len(rules), rules)
 	}
 	d, err := cp.decide(cedarRequest(nativetest.Allowed()))
 	if err != nil || !d.Allow {

@@ -46,13 +46,11 @@ func (r ListMembersRequest) page() (PageQuery, error) {
 	if !r.SpaceID.Valid() {
 		return PageQuery{}, ErrInvalidID.with("space_id", "space_id is not an ID")
 	}
-	p := PageQuery{Limit: r.Limit}
-	if p.Limit == 0 {
-		p.Limit = DefaultPageSize
+	limit, err := pageLimit(r.Limit)
+	if err != nil {
+		return PageQuery{}, err
 	}
-	if p.Limit < 1 || p.Limit > MaxPageSize {
-		return PageQuery{}, ErrInvalidField.with("limit", "limit must be an integer from 1 to "+strconv.Itoa(MaxPageSize))
-	}
+	p := PageQuery{Limit: limit}
 	if r.Cursor != "" {
 		after, ok := decodeCursor(r.Cursor, r.SpaceID)
 		if !ok {
@@ -79,13 +77,11 @@ func ParseListMembersRequest(actor ID, spaceID string, params url.Values) (ListM
 	if err := checkParams(params, "cursor", "limit"); err != nil {
 		return ListMembersRequest{}, err
 	}
-	if v, ok := params["limit"]; ok {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > MaxPageSize {
-			return ListMembersRequest{}, ErrInvalidField.with("limit", "limit must be an integer from 1 to "+strconv.Itoa(MaxPageSize))
-		}
-		req.Limit = n
+	limit, err := limitParam(params)
+	if err != nil {
+		return ListMembersRequest{}, err
 	}
+	req.Limit = limit
 	if v, ok := params["cursor"]; ok {
 		if v[0] == "" {
 			return ListMembersRequest{}, ErrInvalidField.with("cursor", "cursor is not one that a page of this space returned")
@@ -96,6 +92,59 @@ func ParseListMembersRequest(actor ID, spaceID string, params url.Values) (ListM
 		return ListMembersRequest{}, err
 	}
 	return req, nil
+}
+
+// pageLimit is the size of the page a request's limit asks for:
+// DefaultPageSize for zero, and invalid_field outside 1 to MaxPageSize.
+func pageLimit(limit int) (int, error) {
+	if limit == 0 {
+		return DefaultPageSize, nil
+	}
+	if limit < 1 || limit > MaxPageSize {
+		return 0, errLimit()
+	}
+	return limit, nil
+}
+
+func errLimit() *Error {
+	return ErrInvalidField.with("limit", "limit must be an integer from 1 to "+strconv.Itoa(MaxPageSize))
+}
+
+// limitParam reads the limit query parameter: zero when it is absent, and
+// invalid_field when it is not an integer from 1 to MaxPageSize.
+func limitParam(params url.Values) (int, error) {
+	v, ok := params["limit"]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v[0])
+	if err != nil || n < 1 || n > MaxPageSize {
+		return 0, errLimit()
+	}
+	return n, nil
+}
+
+// checkListParams runs the checks that come first on the query string of a
+// list whose parameters are all optional, in their order: an actor is
+// present (401); the id parameter idParam, when given, is an ID (400
+// invalid_id); every parameter is one of known, given once and not empty
+// (422 invalid_field naming it).
+func checkListParams(actor ID, params url.Values, idParam string, known []string) error {
+	if err := checkActor(actor); err != nil {
+		return err
+	}
+	if v := params[idParam]; len(v) == 1 && v[0] != "" && !ID(v[0]).Valid() {
+		return ErrInvalidID.with(idParam, idParam+" is not an ID")
+	}
+	if err := checkParams(params, known...); err != nil {
+		return err
+	}
+	for _, name := range known {
+		if v, ok := params[name]; ok && v[0] == "" {
+			return ErrInvalidField.with(name, name+" is empty")
+		}
+	}
+	return nil
 }
 
 // checkParams checks that every query parameter is one of known and given

@@ -17,6 +17,9 @@ const (
 	// OperationRead reads one space: GetSpace, and each space a list of
 	// spaces considers.
 	OperationRead
+	// OperationAudit reads the account's audit log: ListAuditLogs and
+	// Changes. It is about neither a space nor an organization.
+	OperationAudit
 )
 
 var operationNames = [...]string{
@@ -26,10 +29,12 @@ var operationNames = [...]string{
 	OperationOrgAdd:    "org_add",
 	OperationOrgRemove: "org_remove",
 	OperationRead:      "read",
+	OperationAudit:     "audit",
 }
 
 // String returns the operation's name as the policy input spells it: add,
-// remove, list, org_add, org_remove or read ("" for the zero Operation).
+// remove, list, org_add, org_remove, read or audit ("" for the zero
+// Operation).
 func (o Operation) String() string {
 	if int(o) < len(operationNames) {
 		return operationNames[o]

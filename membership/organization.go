@@ -15,6 +15,9 @@ type AddOrganizationUserRequest struct {
 	OrganizationID ID
 	UserID         ID
 	Role           RoleAssignment
+	// Origin is what the transport knows of the request, kept in the
+	// audit entry of the change.
+	Origin Origin
 }
 
 // Validate runs the input checks of an organization add on a typed
@@ -50,6 +53,9 @@ type RemoveOrganizationUserRequest struct {
 	Actor          ID
 	OrganizationID ID
 	UserID         ID
+	// Origin is what the transport knows of the request, kept in the
+	// audit entry of the change.
+	Origin Origin
 }
 
 // Validate runs the input checks of an organization remove, in their
@@ -106,7 +112,7 @@ func (s *Service) AddUserToOrganization(ctx context.Context, req AddOrganization
 		if f.CustomRole != nil {
 			displayName = f.CustomRole.Name
 		}
-		return Change{Level: LevelOrganization, Kind: ChangePut, Role: req.Role.Canonical()}
+		return Change{Level: LevelOrganization, Kind: ChangePut, Role: req.Role.Canonical(), Origin: req.Origin}
 	})
 	if err != nil {
 		return OrganizationMember{}, atOrganization(err)
@@ -129,7 +135,7 @@ func (s *Service) RemoveUserFromOrganization(ctx context.Context, req RemoveOrga
 		return err
 	}
 	_, err := s.write(ctx, req.Query(), func(*Facts) Change {
-		return Change{Level: LevelOrganization, Kind: ChangeDeleteCascade}
+		return Change{Level: LevelOrganization, Kind: ChangeDeleteCascade, Origin: req.Origin}
 	})
 	return atOrganization(err)
 }
@@ -145,12 +151,17 @@ var organizationDetails = map[Code]string{
 
 // atOrganization gives an error of an organization operation the detail of
 // its level; the class, the rule and the cause stay.
-func atOrganization(err error) error {
+func atOrganization(err error) error { return reword(err, organizationDetails) }
+
+// reword replaces the fixed detail of err's class with the one details
+// gives it, for an operation whose subject is not a space; the class, the
+// rule and the cause stay, and a host rule's own detail is left alone.
+func reword(err error, details map[Code]string) error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return err
 	}
-	detail, ok := organizationDetails[e.Code]
+	detail, ok := details[e.Code]
 	if !ok || e.Detail != sentinels[rank(e.Code)].Detail {
 		return err
 	}

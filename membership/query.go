@@ -75,6 +75,8 @@ type Change struct {
 	Kind  ChangeKind
 	// Role is the role of a ChangePut, in canonical form.
 	Role RoleAssignment
+	// Origin is the request's, for the change's audit entry.
+	Origin Origin
 }
 
 // Written is what a Store's Write wrote.
@@ -88,4 +90,7 @@ type Written struct {
 	// Cascaded holds the space memberships that a ChangeDeleteCascade
 	// removed with the organization membership, in space id order.
 	Cascaded []Membership
+	// Entry is the audit entry committed with the change; the zero
+	// AuditEntry when the change changed nothing.
+	Entry AuditEntry
 }

@@ -8,6 +8,9 @@ type RemoveUserRequest struct {
 	Actor   ID
 	SpaceID ID
 	UserID  ID
+	// Origin is what the transport knows of the request, kept in the
+	// audit entry of the change.
+	Origin Origin
 }
 
 // Validate runs the input checks of a remove, in their order: an actor is

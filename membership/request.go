@@ -9,6 +9,9 @@ type AddUserRequest struct {
 	SpaceID ID
 	UserID  ID
 	Role    RoleAssignment
+	// Origin is what the transport knows of the request, kept in the
+	// audit entry of the change.
+	Origin Origin
 }
 
 // Validate runs the input checks of an add on a typed request, in their

@@ -52,7 +52,7 @@ func (s *Service) AddUserToSpace(ctx context.Context, req AddUserRequest) (Membe
 		if f.CustomRole != nil {
 			displayName = f.CustomRole.Name
 		}
-		return Change{Level: LevelSpace, Kind: ChangePut, Role: req.Role.Canonical()}
+		return Change{Level: LevelSpace, Kind: ChangePut, Role: req.Role.Canonical(), Origin: req.Origin}
 	})
 	if err != nil {
 		return Membership{}, err
@@ -72,7 +72,7 @@ func (s *Service) RemoveUserFromSpace(ctx context.Context, req RemoveUserRequest
 	if err := req.Validate(); err != nil {
 		return err
 	}
-	_, err := s.write(ctx, req.Query(), func(*Facts) Change { return Change{Level: LevelSpace, Kind: ChangeDelete} })
+	_, err := s.write(ctx, req.Query(), func(*Facts) Change { return Change{Level: LevelSpace, Kind: ChangeDelete, Origin: req.Origin} })
 	return err
 }
 

@@ -364,6 +364,10 @@ func (f storeFunc) ListSpaces(context.Context, membership.SpaceQuery, func(*memb
 	return membership.SpaceList{}, errors.New("storeFunc lists nothing")
 }
 
+func (f storeFunc) AuditLog(context.Context, membership.AuditQuery) (membership.AuditPage, error) {
+	return membership.AuditPage{}, errors.New("storeFunc keeps no audit log")
+}
+
 func TestFailClosedOnStoreFailure(t *testing.T) {
 	t.Parallel()
 	allow := authorizerFunc(func(context.Context, *membership.Facts) (membership.Decision, error) {

@@ -103,13 +103,11 @@ func (r ListSpacesRequest) query() (SpaceQuery, error) {
 	if r.OrganizationID != "" && !r.OrganizationID.Valid() {
 		return SpaceQuery{}, ErrInvalidID.with("org_id", "org_id is not an ID")
 	}
-	q := SpaceQuery{Actor: r.Actor, OrganizationID: r.OrganizationID, Name: FoldName(r.Name), Limit: r.Limit}
-	if q.Limit == 0 {
-		q.Limit = DefaultPageSize
+	limit, err := pageLimit(r.Limit)
+	if err != nil {
+		return SpaceQuery{}, err
 	}
-	if q.Limit < 1 || q.Limit > MaxPageSize {
-		return SpaceQuery{}, ErrInvalidField.with("limit", "limit must be an integer from 1 to "+strconv.Itoa(MaxPageSize))
-	}
+	q := SpaceQuery{Actor: r.Actor, OrganizationID: r.OrganizationID, Name: FoldName(r.Name), Limit: limit}
 	if utf8.RuneCountInString(r.Name) > MaxNameFilter {
 		return SpaceQuery{}, ErrInvalidField.with("name", "name must be at most "+strconv.Itoa(MaxNameFilter)+" characters")
 	}
@@ -131,28 +129,15 @@ var listSpacesParams = []string{"cursor", "limit", "name", "org_id"}
 // a list of spaces: the parameters are org_id, name, limit and cursor, each
 // at most once and not empty, and nothing else.
 func ParseListSpacesRequest(actor ID, params url.Values) (ListSpacesRequest, error) {
-	if err := checkActor(actor); err != nil {
+	if err := checkListParams(actor, params, "org_id", listSpacesParams); err != nil {
 		return ListSpacesRequest{}, err
-	}
-	if v := params["org_id"]; len(v) == 1 && v[0] != "" && !ID(v[0]).Valid() {
-		return ListSpacesRequest{}, ErrInvalidID.with("org_id", "org_id is not an ID")
-	}
-	if err := checkParams(params, listSpacesParams...); err != nil {
-		return ListSpacesRequest{}, err
-	}
-	for _, name := range listSpacesParams {
-		if v, ok := params[name]; ok && v[0] == "" {
-			return ListSpacesRequest{}, ErrInvalidField.with(name, name+" is empty")
-		}
 	}
 	req := ListSpacesRequest{Actor: actor, OrganizationID: ID(params.Get("org_id")), Name: params.Get("name"), Cursor: params.Get("cursor")}
-	if v, ok := params["limit"]; ok {
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > MaxPageSize {
-			return ListSpacesRequest{}, ErrInvalidField.with("limit", "limit must be an integer from 1 to "+strconv.Itoa(MaxPageSize))
-		}
-		req.Limit = n
+	limit, err := limitParam(params)
+	if err != nil {
+		return ListSpacesRequest{}, err
 	}
+	req.Limit = limit
 	if err := req.Validate(); err != nil {
 		return ListSpacesRequest{}, err
 	}

@@ -66,6 +66,15 @@ type Store interface {
 	// whose facts predate a cascade that removed the target's organization
 	// membership is therefore decided again, on facts without it.
 	//
+	// Every change that changes a membership commits, in the same atomic
+	// step, one AuditEntry: the one NewAuditEntry returns for the facts it
+	// was made on and the Change (with its Origin), with a new ID, the
+	// time of the commit, a Position greater than that of every entry of
+	// the account committed before it, and, for a cascade, Removed set to
+	// Cascaded. A change that changes nothing writes no entry. No failure,
+	// a crash included, leaves a change without its entry or an entry
+	// without its change. Write returns the entry in Written.Entry.
+	//
 	// A ChangeDelete or ChangeDeleteCascade of a membership the facts do
 	// not hold answers ErrMembershipNotFound, and a change at a Level the
 	// query does not name (no space, or no organization) is an error. An
@@ -94,10 +103,22 @@ type Store interface {
 	// nothing, and should read none of that organization's spaces, so that
 	// the time of the empty page says nothing of another tenant.
 	ListSpaces(ctx context.Context, q SpaceQuery, decide func(*Facts) (bool, error)) (SpaceList, error)
+
+	// AuditLog returns, from one consistent snapshot, the record of
+	// q.Actor and the entries of the actor's account that q asks for (see
+	// AuditQuery), at most q.Limit, with More set when another follows.
+	// Nothing is listed for an actor that names no user. A page read
+	// while changes commit holds no entry whose Position is greater than
+	// that of an entry it does not hold and that will ever commit, so
+	// that a reader resuming after the last entry it saw misses none: an
+	// entry becomes visible only once every entry of its account with a
+	// smaller Position has committed (or never will).
+	AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error)
 }
 
 // Seeder is what a store offers besides Store, for seeding (package
-// fixture) and for tests: plain writes, with no decision. Every Put method
+// fixture) and for tests: plain writes, with no decision and no audit
+// entry (a seed is no change anyone made). Every Put method
 // inserts the record or replaces the one with the same id (or, for
 // members, the same organization or space and user). A Seeder copies what
 // it keeps: the values it is given belong to the caller.

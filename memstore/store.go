@@ -11,8 +11,14 @@
 // that check and the write. After a few lost races it decides under the
 // write lock, so every write finishes.
 //
+// Every write that changes a membership inserts its audit entry in the
+// same go-memdb transaction, so the two commit together or not at all.
+// Writes are serialized by the write lock, which makes the order of the
+// entries' positions the commit order.
+//
 // Records are stored as given and never modified afterwards: the Facts a
-// check receives point into the store and must not be modified.
+// check receives, and the audit entries a read returns, point into the
+// store and must not be modified.
 package memstore
 
 import (
@@ -23,6 +29,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -39,6 +46,13 @@ type Store struct {
 	// adding is held by an add for the whole of its write transaction,
 	// around go-memdb's own write lock (see writeTxn).
 	adding sync.Mutex
+	// lastPosition and lastTime are those of the last audit entry
+	// committed; the write lock guards them.
+	lastPosition int64
+	lastTime     time.Time
+	// defects plants known bugs, for this package's tests alone: they show
+	// that the linearizability check catches a store that has them.
+	defects defects
 }
 
 var (
@@ -99,6 +113,9 @@ func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*memb
 			}
 			txn = s.writeTxn()
 			changed, err := watches.changed(txn)
+			if s.defects.skipRecheck {
+				changed = false
+			}
 			if err != nil {
 				s.abort(txn)
 				return membership.Written{}, err
@@ -119,10 +136,19 @@ func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*memb
 				return membership.Written{}, err
 			}
 		}
+		if s.defects.splitCascade && change.Kind == membership.ChangeDeleteCascade {
+			if err := s.splitCascade(txn, facts); err != nil {
+				return membership.Written{}, err
+			}
+			txn = s.writeTxn()
+		}
 		m, err := apply(txn, facts, change)
 		if err == nil {
 			// A cancelled write leaves nothing behind, even this late.
 			err = ctx.Err()
+		}
+		if err == nil {
+			err = s.record(txn, facts, change, &m)
 		}
 		if err != nil {
 			s.abort(txn)

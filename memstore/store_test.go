@@ -56,6 +56,9 @@ func TestLostRacesEndUnderTheLock(t *testing.T) {
 	ctx := context.Background()
 	s := New()
 	org, space, actor, user := id("Org:1"), id("Space:1"), id("User:1"), id("User:2")
+	if err := s.PutOrganization(ctx, membership.Organization{ID: org, AccountID: id("Account:1"), Name: "o"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.PutSpace(ctx, membership.Space{ID: space, OrganizationID: org, Name: "s"}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +168,9 @@ func TestAddedFactsAreRechecked(t *testing.T) {
 	ctx := context.Background()
 	s := New()
 	org, space, actor, user := id("Org:1"), id("Space:1"), id("User:1"), id("User:2")
+	if err := s.PutOrganization(ctx, membership.Organization{ID: org, AccountID: id("Account:1"), Name: "o"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.PutSpace(ctx, membership.Space{ID: space, OrganizationID: org, Name: "s"}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +205,9 @@ func TestNeighboursDoNotConflict(t *testing.T) {
 	ctx := context.Background()
 	s := New()
 	org, space := id("Org:1"), id("Space:1")
+	if err := s.PutOrganization(ctx, membership.Organization{ID: org, AccountID: id("Account:1"), Name: "o"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.PutSpace(ctx, membership.Space{ID: space, OrganizationID: org, Name: "s"}); err != nil {
 		t.Fatal(err)
 	}

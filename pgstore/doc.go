@@ -26,11 +26,11 @@
 // replicas at once; a database with a newer schema than the package knows is
 // refused. There is one table per record of the domain: accounts,
 // users, organizations, custom_roles (permissions as a TEXT[] array),
-// organization_members, spaces and space_members. IDs are the opaque base64
+// organization_members, spaces and space_members, and the audit log's
+// audit_entries and audit_entry_removals. IDs are the opaque base64
 // strings, as TEXT; enum values are stored in their upper-case spelling.
 //
 // The schema holds the rules a database can hold on its own:
-//
 //   - one membership per (space, user): UNIQUE (space_id, user_id);
 //   - account scoping: users, organizations and custom roles carry their
 //     account_id, and organization members, spaces and space members carry
@@ -102,6 +102,48 @@
 // to one space on shared index pages. The row locks give the guarantee, the
 // snapshot gives the 40001.
 //
+// # Audit log
+//
+// Every write that changes a membership inserts its entry into
+// audit_entries in its own transaction, in the same second round trip, as
+// the statement just before COMMIT; a cascade records the space
+// memberships it removed in audit_entry_removals, from the rows its DELETE
+// ... RETURNING gives, in the statement that deletes them. A change and its
+// entry commit together or not at all, a lost connection included.
+//
+// An entry's position orders the entries of its account in commit order.
+// A position taken from a sequence early in the transaction would not: two
+// writers take 5 and 6, 6 commits first, and a reader that saw 6 resumes
+// after it and never sees 5. So the entry's statement first takes
+// pg_advisory_xact_lock on a key hashed from the account id (seeded with
+// the table's OID, so that stores in different schemas do not share
+// keys), then nextval of audit_entry_positions (CACHE 1: cached values
+// would break the order) and clock_timestamp() for the time. The lock is
+// held until the commit is visible, so a snapshot that holds an entry
+// holds every entry of the account with a smaller position. Every row lock
+// of the write comes before that statement, and the entry table has no
+// foreign keys, so nothing waits on a row while holding the advisory lock:
+// the commits of one account queue on it for the time of that statement
+// and the COMMIT, WAL flush included, and never for a network round trip
+// (the COMMIT is pipelined in the same batch). That bounds the commits of
+// one account per second by the commit latency of the database; other
+// accounts do not wait. Positions are not consecutive: a write that takes
+// one and then fails leaves a hole.
+//
+// AuditLog is one round trip, like Read: a read-only REPEATABLE READ
+// transaction with the actor's row and one page of entries, walked by
+// (account_id, position) forward for the changelog or backward for the log,
+// or by (account_id, actor_id, position) for the log of one actor. The time
+// window is a filter on created_at, whose microseconds are what the
+// database keeps.
+//
+// Entries never change. Migrate revokes UPDATE, DELETE and TRUNCATE on the
+// two tables from the role it runs as, which owns them, so that a mistaken
+// statement fails instead of rewriting history; a superuser is not bound
+// by privileges, and an owner may grant the rights back (for a retention
+// job). A store whose role does not own the tables needs SELECT and INSERT
+// on them and USAGE on the sequence.
+//
 // # Lists of spaces
 //
 // ListSpaces with an exact filter is one statement, so one round trip and
@@ -155,12 +197,19 @@
 //
 // The SQL is written to run unchanged on CockroachDB and YugabyteDB, the
 // distributed engines that speak PostgreSQL's protocol and dialect: TEXT,
-// BOOLEAN and TEXT[] columns, composite foreign keys, no sequences (IDs are
-// random 128-bit values made in Go, which also spreads writes over ranges),
-// no triggers, no stored procedures, no advisory locks. Where PostgreSQL's
+// BOOLEAN and TEXT[] columns, composite foreign keys, no sequences as
+// defaults (IDs are random 128-bit values made in Go, which also spreads
+// writes over ranges), no triggers, no stored procedures. Where PostgreSQL's
 // dialect is needed, the form chosen is one those engines implement, with
 // these caveats (only PostgreSQL is tested):
 //
+//   - The audit log's commit order rests on PostgreSQL's transaction
+//     advisory locks, hashtextextended and a sequence used under them
+//     (see Audit log). CockroachDB does not implement advisory locks and
+//     YugabyteDB only recently does; neither is known to make a lock
+//     released at commit order the visibility of commits as PostgreSQL
+//     does. On those engines the changelog's promise does not hold as
+//     written.
 //   - INSERT ... ON CONFLICT ... DO UPDATE ... excluded: PostgreSQL syntax,
 //     implemented by CockroachDB and YugabyteDB; there is no portable
 //     upsert in standard SQL that they all run (MERGE is missing from

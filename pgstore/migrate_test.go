@@ -20,9 +20,10 @@ func TestMigrationsAreNumberedInOrder(t *testing.T) {
 	}
 	for _, m := range ms {
 		// Portability (see the package doc): no procedural code, no
-		// triggers, no sequences.
+		// triggers, and no sequence as a column default (the audit log's
+		// positions come from one, taken explicitly under a lock).
 		sql := strings.ToUpper(m.sql)
-		for _, word := range []string{"LANGUAGE", "CREATE FUNCTION", "CREATE PROCEDURE", "CREATE TRIGGER", "CREATE SEQUENCE", "SERIAL ", "DO $$"} {
+		for _, word := range []string{"LANGUAGE", "CREATE FUNCTION", "CREATE PROCEDURE", "CREATE TRIGGER", "SERIAL ", "NEXTVAL", "DO $$"} {
 			if strings.Contains(sql, word) {
 				t.Errorf("%s uses %s", m.name, word)
 			}

@@ -39,8 +39,8 @@ func TestOpenMigrateClose(t *testing.T) {
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = $1`, schema).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
-	if tables != 8 {
-		t.Errorf("schema %s has %d tables, want the 7 of the store and pgstore_migrations", schema, tables)
+	if tables != 10 {
+		t.Errorf("schema %s has %d tables, want the 9 of the store and pgstore_migrations", schema, tables)
 	}
 	s.Close()
 	if err := s.PutAccount(ctx, w.account); err == nil {

@@ -29,6 +29,13 @@ type config struct {
 	// check before the write that nothing behind the facts has changed.
 	isolation string
 	lockFacts bool
+
+	// splitCascade is a planted defect, set only by this package's tests
+	// to show that the linearizability check catches it: a cascade commits
+	// the removal of the space memberships in one transaction and the
+	// organization membership, with its audit entry, in a second one begun
+	// a moment later.
+	splitCascade bool
 }
 
 func newConfig(opts []Option) (config, error) {

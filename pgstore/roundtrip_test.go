@@ -2,8 +2,10 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 
@@ -76,7 +78,8 @@ func (c *countingConn) Write(p []byte) (int, error) {
 }
 
 // TestRoundTrips counts the round trips of each operation's store calls on
-// a connection that has served one before (pgx prepares each statement once per connection, one
+// a connection that has served one before: two for a write, its audit entry
+// included, and one for a read, of the audit log too (pgx prepares each statement once per connection, one
 // extra round trip the first time).
 func TestRoundTrips(t *testing.T) {
 	t.Parallel()
@@ -111,53 +114,83 @@ func TestRoundTrips(t *testing.T) {
 		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangeDelete}, nil
 	}
 	page := membership.Query{Operation: membership.OperationList, Actor: w.actor.ID, SpaceID: w.space.ID, Page: &membership.PageQuery{Limit: 50}}
+	readLog := func(q membership.AuditQuery) error {
+		q.Actor, q.Limit = w.actor.ID, 50
+		page, err := s.AuditLog(ctx, q)
+		if err == nil && len(page.Entries) == 0 {
+			err = errors.New("the audit log is empty")
+		}
+		return err
+	}
 
 	// The cases run twice, on different users: the first pass prepares
 	// the statements on the connection, the second is counted.
 	for pass, users := range [][]membership.ID{w.members[:3], w.members[3:6]} {
+		var entry membership.AuditEntry // of the last write
+		upsert := func(ctx context.Context, s *Store, req membership.AddUserRequest, check func(*membership.Facts) error) (membership.Membership, error) {
+			q := membership.Query{Operation: membership.OperationAdd, Actor: req.Actor, SpaceID: req.SpaceID, UserID: req.UserID, Role: req.Role}
+			w, err := s.Write(ctx, q, func(f *membership.Facts) (membership.Change, error) {
+				if err := check(f); err != nil {
+					return membership.Change{}, err
+				}
+				return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: req.Role}, nil
+			})
+			entry = w.Entry
+			return w.Space, err
+		}
 		for _, tc := range []struct {
-			name string
-			max  int // round trips
-			run  func() error
+			name  string
+			max   int  // round trips
+			entry bool // whether the write commits an audit entry
+			run   func() error
 		}{
-			{"new membership", 2, func() error {
+			{"new membership", 2, true, func() error {
 				_, err := upsert(ctx, s, w.request(users[0], membership.Predefined(membership.RoleMember)), allow)
 				return err
 			}},
-			{"role change", 2, func() error {
+			{"role change", 2, true, func() error {
 				_, err := upsert(ctx, s, w.request(users[0], membership.Predefined(membership.RoleReadOnly)), allow)
 				return err
 			}},
-			{"unchanged role", 2, func() error {
+			{"unchanged role", 2, false, func() error {
 				_, err := upsert(ctx, s, w.request(users[0], membership.Predefined(membership.RoleReadOnly)), allow)
 				return err
 			}},
-			{"custom role", 2, func() error {
+			{"custom role", 2, true, func() error {
 				_, err := upsert(ctx, s, w.request(users[1], membership.Custom(w.role.ID)), allow)
 				return err
 			}},
-			{"denied add", 2, func() error {
+			{"denied add", 2, false, func() error {
 				_, err := upsert(ctx, s, w.request(users[2], membership.Predefined(membership.RoleMember)), deny)
 				return err
 			}},
-			{"remove", 2, func() error {
-				_, err := s.Write(ctx, removeQuery(users[0]), remove)
+			{"remove", 2, true, func() error {
+				w, err := s.Write(ctx, removeQuery(users[0]), remove)
+				entry = w.Entry
 				return err
 			}},
-			{"remove of no membership", 2, func() error {
-				_, err := s.Write(ctx, removeQuery(users[0]), remove)
+			{"remove of no membership", 2, false, func() error {
+				w, err := s.Write(ctx, removeQuery(users[0]), remove)
+				entry = w.Entry
 				return err
 			}},
-			{"a page of the list", 1, func() error {
+			{"a page of the list", 1, false, func() error {
 				_, _, err := s.Read(ctx, page)
 				return err
 			}},
+			{"a page of the audit log", 1, false, func() error { return readLog(membership.AuditQuery{}) }},
+			{"a page of the audit log by actor", 1, false, func() error { return readLog(membership.AuditQuery{ActorID: w.actor.ID}) }},
+			{"a page of the changelog", 1, false, func() error { return readLog(membership.AuditQuery{Ascending: true}) }},
 		} {
 			trips.reset()
+			entry = membership.AuditEntry{}
 			if err := tc.run(); err != nil && err != errDenied && err != membership.ErrMembershipNotFound {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
 			requests, wire := trips.reset()
+			if wrote := entry.Position > 0; wrote != tc.entry {
+				t.Errorf("%s: wrote the audit entry %+v, want one: %v", tc.name, entry, tc.entry)
+			}
 			if pass == 0 {
 				continue
 			}
@@ -180,8 +213,8 @@ func TestRoundTrips(t *testing.T) {
 }
 
 // TestOrganizationRoundTrips counts the round trips of organization adds
-// and removes: two each, however many space memberships a removal takes
-// with it.
+// and removes: two each, their audit entries included, however many space
+// memberships a removal takes with it.
 func TestOrganizationRoundTrips(t *testing.T) {
 	t.Parallel()
 	cfg := newSchema(t)
@@ -256,6 +289,13 @@ func TestOrganizationRoundTrips(t *testing.T) {
 			requests, wire := trips.reset()
 			if len(written.Cascaded) != tc.cascaded {
 				t.Errorf("%s: cascaded %d space memberships, want %d", tc.name, len(written.Cascaded), tc.cascaded)
+			}
+			// Every write here but those of the role held and of no
+			// membership changes something, and commits its entry in the
+			// same two round trips.
+			wantEntry := err == nil && !strings.Contains(tc.name, "unchanged")
+			if wrote := written.Entry.Position > 0; wrote != wantEntry || len(written.Entry.Removed) != tc.cascaded {
+				t.Errorf("%s: wrote the audit entry %+v, want one: %v, removing %d", tc.name, written.Entry, wantEntry, tc.cascaded)
 			}
 			if pass == 0 {
 				continue

@@ -101,9 +101,10 @@ func (s *Store) PutSpaceMember(ctx context.Context, spaceID, userID membership.I
 		return membership.Membership{}, err
 	}
 	q := membership.Query{Operation: membership.OperationAdd, Actor: userID, SpaceID: spaceID, UserID: userID, Role: role}
-	w, err := s.Write(ctx, q, func(*membership.Facts) (membership.Change, error) {
+	// A seed is no change anyone made: it writes no audit entry.
+	w, err := s.write(ctx, q, func(*membership.Facts) (membership.Change, error) {
 		return membership.Change{Level: membership.LevelSpace, Kind: membership.ChangePut, Role: role}, nil
-	})
+	}, withoutEntry)
 	return w.Space, err
 }
 

@@ -131,14 +131,18 @@ RETURNING id`
 	deleteLoneOrganizationMember = `DELETE FROM organization_members AS om WHERE om.id = $1
 AND NOT EXISTS (SELECT 1 FROM space_members AS sm WHERE sm.organization_id = om.organization_id AND sm.user_id = om.user_id)
 RETURNING 1`
-	// The cascade deletes the space memberships itself, to return them. A
-	// membership committed after the facts were read is not in the
-	// transaction's snapshot; the foreign key's own cascade, which finds
-	// it, then fails with a serialization error, and the removal is tried
-	// again on facts that hold it.
+	// The cascade deletes the space memberships itself, to return them and
+	// to record them, from what it deleted, as the removals of its audit
+	// entry ($3). A membership committed after the facts were read is not
+	// in the transaction's snapshot; the foreign key's own cascade, which
+	// finds it, then fails with a serialization error, and the removal is
+	// tried again on facts that hold it.
 	cascadeSpaceMembers = `WITH gone AS (
     DELETE FROM space_members WHERE organization_id = $1 AND user_id = $2
-    RETURNING id, space_id, predefined_role, custom_role_id)
+    RETURNING id, space_id, predefined_role, custom_role_id),
+recorded AS (
+    INSERT INTO audit_entry_removals (entry_id, space_id, membership_id, predefined_role, custom_role_id)
+    SELECT $3, space_id, id, predefined_role, custom_role_id FROM gone)
 SELECT id, space_id, predefined_role, custom_role_id FROM gone ORDER BY space_id COLLATE "C"`
 	deleteOrganizationMember = `DELETE FROM organization_members WHERE id = $1`
 )
@@ -234,6 +238,21 @@ func (s *Store) Read(ctx context.Context, q membership.Query) (_ *membership.Fac
 // locks rows, not their absence): a user, a role held or a custom role
 // created while decide runs is not seen, as membership.Store allows.
 //
+// A change that changes something inserts its audit entry in the same
+// transaction and the same second round trip, as its last statement before
+// COMMIT; a cascade also records the space memberships it removed, from
+// its own DELETE ... RETURNING. Positions follow commit order: that last
+// statement first takes a transaction advisory lock of the entry's
+// account, held until the commit is visible, and only then its position
+// (nextval of a sequence) and its time (clock_timestamp()). An entry with
+// a smaller position therefore committed, or failed, before a larger one
+// was taken, and a reader that resumes after the last position it saw
+// misses none. Row locks all come before that statement, so nothing that
+// holds the advisory lock waits on a row: the commits of one account wait
+// on each other only for the time of that statement and the COMMIT (its
+// WAL flush included), with no network round trip inside; other accounts
+// do not wait.
+//
 // Errors: decide's error is returned unchanged; a done ctx gives an error
 // that wraps ctx.Err(); a lost connection, a pool with no free connection
 // within WithAcquireTimeout, a server shutting down or overloaded, and
@@ -242,8 +261,22 @@ func (s *Store) Read(ctx context.Context, q membership.Query) (_ *membership.Fac
 // is lost while COMMIT is in flight: then the outcome is unknown (a retry is
 // safe: an upsert is idempotent, and a repeated remove answers 404).
 func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
+	return s.write(ctx, q, decide, withEntry)
+}
+
+// entryPolicy says whether a write commits the audit entry of its change:
+// every Write does; a Seeder's write, which no request made, does not.
+type entryPolicy bool
+
+const (
+	withEntry    entryPolicy = true
+	withoutEntry entryPolicy = false
+)
+
+// write is Write, with or without the audit entry.
+func (s *Store) write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error), entries entryPolicy) (membership.Written, error) {
 	for retry := 0; ; retry++ {
-		w, err := s.tryWrite(ctx, q, decide)
+		w, err := s.tryWrite(ctx, q, decide, entries)
 		if !errors.Is(err, errLostRace) {
 			return w, err
 		}
@@ -258,7 +291,7 @@ func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*memb
 }
 
 // tryWrite is one attempt of Write.
-func (s *Store) tryWrite(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (_ membership.Written, err error) {
+func (s *Store) tryWrite(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error), entries entryPolicy) (_ membership.Written, err error) {
 	pc, err := s.acquire(ctx)
 	if err != nil {
 		return membership.Written{}, err
@@ -282,7 +315,7 @@ func (s *Store) tryWrite(ctx context.Context, q membership.Query, decide func(*m
 	if err := ctx.Err(); err != nil {
 		return membership.Written{}, fmt.Errorf("pgstore: writing: %w", err)
 	}
-	return s.changeAndCommit(ctx, conn, facts, change)
+	return s.changeAndCommit(ctx, conn, facts, change, entries)
 }
 
 // beginAndReadFacts is the first round trip of a write: it begins the
@@ -310,10 +343,25 @@ func (s *Store) beginAndReadFacts(ctx context.Context, conn *pgx.Conn, q members
 // behind f, makes the change (unless it changes nothing) and commits. An
 // organization removal deletes the space memberships of the cascade in this
 // same round trip, so a write takes two round trips whatever it removes.
-func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membership.Facts, change membership.Change) (membership.Written, error) {
-	plan, err := planChange(f, change)
+func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membership.Facts, change membership.Change, entries entryPolicy) (membership.Written, error) {
+	entry, changed := membership.NewAuditEntry(f, change, change.Origin)
+	record := changed && entries == withEntry
+	if record {
+		entry.ID = newMembershipID() // the same random 128-bit ids as memberships
+	}
+	plan, err := planChange(f, change, entry.ID)
 	if err != nil {
 		return membership.Written{}, err
+	}
+	if err := checkEntry(entry, changed, record, change, plan); err != nil {
+		return membership.Written{}, err
+	}
+	if record {
+		// Last, so that nothing after its advisory lock waits on a row.
+		plan.steps = append(plan.steps, auditStep(&entry))
+	}
+	if s.cfg.splitCascade && change.Kind == membership.ChangeDeleteCascade {
+		plan.steps = splitCascade(plan.steps, s.begin)
 	}
 	b := &pgx.Batch{}
 	locks := 0
@@ -355,7 +403,29 @@ func (s *Store) changeAndCommit(ctx context.Context, conn *pgx.Conn, f *membersh
 	if err != nil {
 		return membership.Written{}, writeError(ctx, conn, err)
 	}
-	return plan.written, nil
+	written := plan.written
+	if record {
+		entry.Removed = written.Cascaded
+		written.Entry = entry
+	}
+	return written, nil
+}
+
+// checkEntry fails a write whose plan and audit entry disagree on whether
+// the change changes anything, rather than commit a change without its
+// entry or an entry without its change. record says whether the write
+// records the entry; a cascade, which records its removals for it, always
+// must.
+func checkEntry(entry membership.AuditEntry, changed, record bool, change membership.Change, plan *writePlan) error {
+	switch {
+	case changed != (len(plan.steps) > 0):
+		return fmt.Errorf("pgstore: writing: the change makes %d statements, and its audit entry says changed=%v", len(plan.steps), changed)
+	case record && entry.AccountID == "":
+		return errors.New("pgstore: writing: a change outside any account")
+	case !record && change.Kind == membership.ChangeDeleteCascade:
+		return errors.New("pgstore: writing: a cascade without its audit entry")
+	}
+	return nil
 }
 
 // writeError is the error of a failed second round trip.
@@ -368,9 +438,12 @@ func writeError(ctx context.Context, conn *pgx.Conn, err error) error {
 		return membership.ErrUserNotInOrganization
 	}
 	err = classify(ctx, conn, "writing the membership", err)
-	if conn.IsClosed() && errors.Is(err, membership.ErrUnavailable) {
+	if conn.IsClosed() && (errors.Is(err, membership.ErrUnavailable) || ctx.Err() != nil) {
 		// The COMMIT went out with this round trip; whether the server
-		// received it before the connection went, no one can tell.
+		// received it before the connection went, no one can tell. That
+		// holds as well when the connection went because ctx ended (pgx
+		// closes it rather than cancel the statement): a write waiting
+		// on a lock may still commit once the lock is free.
 		return membership.Unavailable(err).WithDetail(outcomeUnknown)
 	}
 	return err
@@ -396,8 +469,9 @@ type writeStep struct {
 	scan func(pgx.BatchResults) error
 }
 
-// planChange returns the statements that make change on the facts f.
-func planChange(f *membership.Facts, change membership.Change) (*writePlan, error) {
+// planChange returns the statements that make change on the facts f. A
+// cascade records its removals for the audit entry entryID.
+func planChange(f *membership.Facts, change membership.Change, entryID membership.ID) (*writePlan, error) {
 	if change.Kind == membership.ChangeNone {
 		return &writePlan{}, nil
 	}
@@ -406,7 +480,7 @@ func planChange(f *membership.Facts, change membership.Change) (*writePlan, erro
 	case change.Level == membership.LevelSpace && level == membership.LevelSpace:
 		return planSpace(f, change)
 	case change.Level == membership.LevelOrganization && level == membership.LevelOrganization:
-		return planOrganization(f, change)
+		return planOrganization(f, change, entryID)
 	}
 	return nil, fmt.Errorf("pgstore: writing: a change at level %d for a %q query", change.Level, f.Query.Operation)
 }
@@ -449,8 +523,9 @@ func planSpace(f *membership.Facts, change membership.Change) (*writePlan, error
 }
 
 // planOrganization plans a change of the target's membership of the
-// organization.
-func planOrganization(f *membership.Facts, change membership.Change) (*writePlan, error) {
+// organization; a cascade records its removals for the audit entry
+// entryID.
+func planOrganization(f *membership.Facts, change membership.Change, entryID membership.ID) (*writePlan, error) {
 	q := f.Query
 	existing := f.TargetOrganizationMember
 	switch change.Kind {
@@ -487,7 +562,7 @@ func planOrganization(f *membership.Facts, change membership.Change) (*writePlan
 		p := &writePlan{written: membership.Written{Organization: *existing}}
 		p.steps = []writeStep{{
 			sql:  cascadeSpaceMembers,
-			args: []any{string(existing.OrganizationID), string(existing.UserID)},
+			args: []any{string(existing.OrganizationID), string(existing.UserID), string(entryID)},
 			scan: func(br pgx.BatchResults) error {
 				var err error
 				p.written.Cascaded, err = scanCascaded(br, existing.UserID)
@@ -677,4 +752,14 @@ func newMembershipID() membership.ID {
 	var b [16]byte
 	rand.Read(b[:])
 	return membership.ID(base64.StdEncoding.EncodeToString(b[:]))
+}
+
+// splitCascade turns the steps of a cascade into those of the planted
+// defect config.splitCascade: the space memberships' removal commits on
+// its own, and a second transaction, after a pause that a reader can fall
+// into, removes the organization membership and writes the entry. (Its
+// BEGIN comes first: an isolation level is set before any query.)
+func splitCascade(steps []writeStep, begin string) []writeStep {
+	split := []writeStep{steps[0], {sql: "COMMIT"}, {sql: begin}, {sql: "SELECT pg_sleep(0.002)"}}
+	return append(split, steps[1:]...)
 }

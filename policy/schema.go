@@ -189,7 +189,7 @@ func grant(name, doc string, held func(*membership.Facts) *membership.Grant) mem
 
 // inputSchema is the input document of every decision.
 var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document", read: func(*membership.Facts) value { return value{state: present} }, kids: []*schemaNode{
-	{name: "operation", kind: kindEnum, doc: "what the request does: add, remove, list, org_add, org_remove or read", read: func(f *membership.Facts) value {
+	{name: "operation", kind: kindEnum, doc: "what the request does: add, remove, list, org_add, org_remove, read or audit", read: func(f *membership.Facts) value {
 		return text(f.Query.Operation.String())
 	}},
 	object("actor", "the user making the request; null when the actor names no user",
@@ -221,7 +221,7 @@ var inputSchema = finish(&schemaNode{kind: kindObject, doc: "the input document"
 			grant("organization_role", "the target's role in the organization (of the space, or of an organization operation)",
 				func(f *membership.Facts) *membership.Grant { return &f.TargetOrganizationRole }),
 		)...),
-	object("role", "the role requested; null when nothing is requested (remove, list, org_remove, read)",
+	object("role", "the role requested; null when nothing is requested (remove, list, org_remove, read, audit)",
 		func(f *membership.Facts) (*membership.RoleAssignment, bool) {
 			if f.Query.Role.Kind == 0 {
 				return nil, true

@@ -4,8 +4,8 @@
 #
 # The engine evaluates data.spaceauthz.decision once per request. input is the
 # facts document (see package policy), with input.operation naming the
-# operation ("add", "remove", "list", "org_add", "org_remove" or "read"); the
-# answer is
+# operation ("add", "remove", "list", "org_add", "org_remove", "read" or
+# "audit"); the answer is
 #
 #   {"allow": <bool>, "violations": [{"code": <error_code>, "rule": <name>}, ...]}
 #
@@ -31,11 +31,12 @@ violation(code, rule) := {"code": code, "rule": rule}
 
 violations contains violation("unauthenticated", "actor_exists") if not actor_exists
 
-# An organization operation has no space: space_visible is for every other
-# operation, an unknown one included (it then answers as for a space the
-# caller cannot read).
+# An organization operation has no space, nor has a read of the account's
+# audit log: space_visible is for every other operation, an unknown one
+# included (it then answers as for a space the caller cannot read).
 violations contains violation("space_not_found", "space_visible") if {
 	not on_organization
+	not on_account
 	not can_read_space
 }
 
@@ -126,6 +127,14 @@ violations contains violation("membership_not_found", "membership_exists") if {
 }
 
 # list and read: reading the space (space_visible) is all it takes.
+
+# audit: the account's audit log, who changed which membership and when, is
+# for the account's admins alone. An organization or space admin sees their
+# own changes in the memberships themselves.
+violations contains violation("forbidden", "account_admin") if {
+	input.operation == "audit"
+	not is_account_admin
+}
 
 # org_add and org_remove: the same kind of membership one level up, decided
 # on the organization alone (there is no space).

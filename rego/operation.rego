@@ -6,7 +6,7 @@
 package spaceauthz
 
 # The operation names, as input.operation spells them.
-operations := space_operations | organization_operations
+operations := (space_operations | organization_operations) | account_operations
 
 # The operations on a space, where input.space is the space: its
 # memberships (add, remove, list) and the space itself (read: GetSpace, and
@@ -18,9 +18,15 @@ space_operations := {"add", "remove", "list", "read"}
 # is the organization itself.
 organization_operations := {"org_add", "org_remove"}
 
+# The operations on the account itself, where there is neither a space nor
+# an organization: reading its audit log (audit).
+account_operations := {"audit"}
+
 known_operation if input.operation in operations
 
 on_organization if input.operation in organization_operations
+
+on_account if input.operation in account_operations
 
 # The rules of add and remove apply only to a caller who may read the
 # space. For anyone else the answer is space_not_found (decision.rego) and

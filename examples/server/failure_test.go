@@ -26,6 +26,10 @@ func (f failingStore) ListSpaces(ctx context.Context, _ membership.SpaceQuery, _
 	return membership.SpaceList{}, f(ctx)
 }
 
+func (f failingStore) AuditLog(ctx context.Context, _ membership.AuditQuery) (membership.AuditPage, error) {
+	return membership.AuditPage{}, f(ctx)
+}
+
 func (f failingStore) Write(ctx context.Context, _ membership.Query, _ func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	return membership.Written{}, f(ctx)
 }

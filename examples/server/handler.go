@@ -29,6 +29,7 @@ const (
 	userRoute     = "/v2/spaces/{space_id}/users/{user_id}"
 	orgUsersRoute = "/v2/organizations/{org_id}/users"
 	orgUserRoute  = "/v2/organizations/{org_id}/users/{user_id}"
+	auditRoute    = "/v2/audit-logs"
 )
 
 // The Allow headers of the routes. ServeMux routes a HEAD request to the
@@ -41,6 +42,7 @@ const (
 	userAllow     = "DELETE"
 	orgUsersAllow = "POST"
 	orgUserAllow  = "DELETE"
+	auditAllow    = "GET, HEAD"
 )
 
 // newHandler returns the HTTP API of the server: the routes, and around them
@@ -69,6 +71,8 @@ func newHandler(svc *membership.Service, auth *apiKeyAuthenticator, logger *slog
 	mux.Handle(orgUsersRoute, methodNotAllowed(orgUsersAllow))
 	mux.Handle("DELETE "+orgUserRoute, requireAPIKey(auth, removeOrganizationUser(svc, timeout)))
 	mux.Handle(orgUserRoute, methodNotAllowed(orgUserAllow))
+	mux.Handle("GET "+auditRoute, requireAPIKey(auth, listAuditLogs(svc, timeout)))
+	mux.Handle(auditRoute, methodNotAllowed(auditAllow))
 	mux.HandleFunc("/", routeNotFound)
 	return logRequests(logger, recoverPanics(canonicalPaths(mux)))
 }
@@ -78,7 +82,9 @@ func newHandler(svc *membership.Service, auth *apiKeyAuthenticator, logger *slog
 // (see addHandler).
 func addSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
 	return addHandler(timeout, func(actor membership.ID, r *http.Request, body []byte) (membership.AddUserRequest, error) {
-		return membership.ParseAddUserRequest(actor, r.PathValue("space_id"), body)
+		req, err := membership.ParseAddUserRequest(actor, r.PathValue("space_id"), body)
+		req.Origin = requestOrigin(r, body)
+		return req, err
 	}, svc.AddUserToSpace)
 }
 
@@ -87,7 +93,9 @@ func addSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
 // and Service.AddUserToOrganization (see addHandler).
 func addOrganizationUser(svc *membership.Service, timeout time.Duration) http.Handler {
 	return addHandler(timeout, func(actor membership.ID, r *http.Request, body []byte) (membership.AddOrganizationUserRequest, error) {
-		return membership.ParseAddOrganizationUserRequest(actor, r.PathValue("org_id"), body)
+		req, err := membership.ParseAddOrganizationUserRequest(actor, r.PathValue("org_id"), body)
+		req.Origin = requestOrigin(r, body)
+		return req, err
 	}, svc.AddUserToOrganization)
 }
 
@@ -127,7 +135,9 @@ func addHandler[Req, Member any](timeout time.Duration,
 // Service.RemoveUserFromSpace (see removeHandler).
 func removeSpaceUser(svc *membership.Service, timeout time.Duration) http.Handler {
 	return removeHandler(timeout, func(actor membership.ID, r *http.Request) (membership.RemoveUserRequest, error) {
-		return membership.ParseRemoveUserRequest(actor, r.PathValue("space_id"), r.PathValue("user_id"))
+		req, err := membership.ParseRemoveUserRequest(actor, r.PathValue("space_id"), r.PathValue("user_id"))
+		req.Origin = requestOrigin(r, nil)
+		return req, err
 	}, svc.RemoveUserFromSpace)
 }
 
@@ -138,7 +148,9 @@ func removeSpaceUser(svc *membership.Service, timeout time.Duration) http.Handle
 // every space of the organization (see removeHandler).
 func removeOrganizationUser(svc *membership.Service, timeout time.Duration) http.Handler {
 	return removeHandler(timeout, func(actor membership.ID, r *http.Request) (membership.RemoveOrganizationUserRequest, error) {
-		return membership.ParseRemoveOrganizationUserRequest(actor, r.PathValue("org_id"), r.PathValue("user_id"))
+		req, err := membership.ParseRemoveOrganizationUserRequest(actor, r.PathValue("org_id"), r.PathValue("user_id"))
+		req.Origin = requestOrigin(r, nil)
+		return req, err
 	}, svc.RemoveUserFromOrganization)
 }
 

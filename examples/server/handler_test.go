@@ -592,6 +592,7 @@ func TestAllowIsTruthful(t *testing.T) {
 		userPath(spaceLLMEvals, userBarbara):  userAllow,
 		orgUsersPath(orgResearch):             orgUsersAllow,
 		orgUserPath(orgResearch, userBarbara): orgUserAllow,
+		auditRoute:                            auditAllow,
 	} {
 		for method := range strings.SplitSeq(allow, ", ") {
 			resp, _ := s.do(t, call{method: method, path: path})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-json-experiment/json"
 
+	"github.com/spaceauthz/spaceauthz/internal/auditreplay"
 	"github.com/spaceauthz/spaceauthz/membership"
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
 )
@@ -399,6 +400,8 @@ func demoWithTargets(clients, perClient int) (f *fixture.Fixture, targets [][]st
 //     of its own, so the last 200 or 204 of a client decides each of its
 //     users' membership and role, with the id of its last add; the
 //     fixture's own members are untouched.
+//   - the store's changelog, replayed from the fixture, gives exactly the
+//     memberships the store holds.
 //
 // It is not parallel, so that no other test of the package competes with
 // it for the CPU and the timeouts.
@@ -531,6 +534,9 @@ func TestLoadAndFaults(t *testing.T) {
 
 	checkLoadLog(t, logs.String(), byStatus)
 	checkLoadState(t, store, clients, f)
+	// Every change of the run committed its audit entry, in commit order:
+	// the changelog replayed from the fixture is what the store holds.
+	auditreplay.Check(t, context.Background(), store, f)
 }
 
 // compareOutcomes orders outcomes by status, then error_code.

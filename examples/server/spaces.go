@@ -34,21 +34,11 @@ func getSpace(svc *membership.Service, timeout time.Duration) http.Handler {
 // authenticated actor: the checks of a list of spaces through
 // membership.ParseListSpacesRequest and Service.ListSpaces, which gets
 // timeout to finish. The answer is 200 with the page: exactly the spaces
-// getSpace answers 200 for, narrowed by the filters.
-//
-// The query string is parsed strictly, as for the list of a space's
-// members. Here org_id is itself a query parameter, so a malformed query
-// string still has its org_id checked first, from the pairs that do decode
-// (url.ParseQuery keeps them beside its error): invalid_id ranks before the
-// invalid_field of the malformed query, as it does before every other
-// parameter check.
+// getSpace answers 200 for, narrowed by the filters. The query string is
+// parsed strictly (see parseQueryOf).
 func listSpaces(svc *membership.Service, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		params, queryErr := url.ParseQuery(r.URL.RawQuery)
-		req, err := membership.ParseListSpacesRequest(actorFrom(r.Context()), params)
-		if queryErr != nil && !errors.Is(err, membership.ErrUnauthenticated) && !errors.Is(err, membership.ErrInvalidID) {
-			err = errMalformedQuery
-		}
+		req, err := parseQueryOf(r, membership.ParseListSpacesRequest)
 		if err != nil {
 			writeProblem(w, r, err)
 			return
@@ -74,4 +64,19 @@ func listSpaces(svc *membership.Service, timeout time.Duration) http.Handler {
 func spaceInUTC(sp membership.Space) membership.Space {
 	sp.CreatedAt = sp.CreatedAt.UTC()
 	return sp
+}
+
+// parseQueryOf parses the query string of r strictly with parse, for a
+// list whose id filter (org_id, user_id) is itself a query parameter: a
+// malformed query string still has that id checked first, from the pairs
+// that do decode (url.ParseQuery keeps them beside its error), so that
+// invalid_id ranks before the invalid_field of the malformed query, as it
+// does before every other parameter check.
+func parseQueryOf[Req any](r *http.Request, parse func(membership.ID, url.Values) (Req, error)) (Req, error) {
+	params, queryErr := url.ParseQuery(r.URL.RawQuery)
+	req, err := parse(actorFrom(r.Context()), params)
+	if queryErr != nil && !errors.Is(err, membership.ErrUnauthenticated) && !errors.Is(err, membership.ErrInvalidID) {
+		err = errMalformedQuery
+	}
+	return req, err
 }

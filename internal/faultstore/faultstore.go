@@ -227,6 +227,25 @@ func (s *Store) ListSpaces(ctx context.Context, q membership.SpaceQuery, decide 
 	return list, err
 }
 
+// AuditLog implements membership.Store: a read of the audit log is a read,
+// and its faults are those of a read.
+func (s *Store) AuditLog(ctx context.Context, q membership.AuditQuery) (membership.AuditPage, error) {
+	fc := newFaultContext(ctx)
+	defer fc.release()
+	if s.hit(BeforeRead) {
+		if err := s.inject(fc, BeforeRead); err != nil {
+			return membership.AuditPage{}, err
+		}
+	}
+	page, err := s.inner.AuditLog(fc, q)
+	if err == nil && s.hit(AfterRead) {
+		if err = s.inject(fc, AfterRead); err == nil {
+			err = fmt.Errorf("faultstore: %s: %w", AfterRead, fc.Err())
+		}
+	}
+	return page, err
+}
+
 // Write implements membership.Store.
 func (s *Store) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	fc := newFaultContext(ctx)

@@ -51,6 +51,14 @@ func (r *recorder) ListSpaces(ctx context.Context, _ membership.SpaceQuery, _ fu
 	return membership.SpaceList{}, nil
 }
 
+func (r *recorder) AuditLog(ctx context.Context, _ membership.AuditQuery) (membership.AuditPage, error) {
+	r.step("audit log (ctx %v)", ctx.Err())
+	if err := ctx.Err(); err != nil {
+		return membership.AuditPage{}, err
+	}
+	return membership.AuditPage{}, nil
+}
+
 func (r *recorder) Write(ctx context.Context, q membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {
 	r.step("write (ctx %v)", ctx.Err())
 	if err := ctx.Err(); err != nil {
@@ -249,6 +257,10 @@ func (f storeFunc) Read(context.Context, membership.Query) (*membership.Facts, m
 
 func (f storeFunc) ListSpaces(context.Context, membership.SpaceQuery, func(*membership.Facts) (bool, error)) (membership.SpaceList, error) {
 	return membership.SpaceList{}, nil
+}
+
+func (f storeFunc) AuditLog(context.Context, membership.AuditQuery) (membership.AuditPage, error) {
+	return membership.AuditPage{}, nil
 }
 
 func (f storeFunc) Write(ctx context.Context, _ membership.Query, decide func(*membership.Facts) (membership.Change, error)) (membership.Written, error) {

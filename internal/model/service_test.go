@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/spaceauthz/spaceauthz/internal/auditreplay"
 	"github.com/spaceauthz/spaceauthz/internal/model"
 	"github.com/spaceauthz/spaceauthz/internal/pgtest"
 	"github.com/spaceauthz/spaceauthz/membership"
@@ -54,7 +55,9 @@ type store interface {
 // members, adds and removes of organization members, and direct store
 // changes against the service with the default policy and against the
 // reference model, on both stores, and requires them to agree after every
-// step. A failure prints the seed, the episode, the step and the steps
+// step; at the end of each episode, the store's audit log replayed from the
+// episode's fixture, with the direct changes in their places, must give
+// exactly the memberships the store holds. A failure prints the seed, the episode, the step and the steps
 // before it; -model.seed and -model.episode replay it.
 func TestModel(t *testing.T) {
 	seed := *seedFlag
@@ -130,6 +133,7 @@ func run(t *testing.T, name string, s store, seed uint64, steps, fullCheckEvery 
 		}
 		e.checkStore(e.allSpaces()...)
 		e.checkOrgs(e.allOrgs()...)
+		e.checkAuditLog()
 		played += n
 	}
 	keys := slices.Sorted(maps.Keys(stats))
@@ -166,8 +170,11 @@ type episode struct {
 	version map[string]int
 	// walks holds, per space, the cursor of the last page listed, when more
 	// followed: a later list may follow it.
-	walks                          map[string]string
-	issued                         []issuedCursor
+	walks  map[string]string
+	issued []issuedCursor
+	// replay follows the store's changelog from the episode's fixture,
+	// told of the direct changes, which leave no audit entry.
+	replay                         *auditreplay.Replayer
 	lateRoleExists, lateUserExists bool // whether the late role and user exist yet
 
 	tail  []string
@@ -210,6 +217,9 @@ func (e *episode) setUp() {
 	if err := fixture.Seed(e.ctx, e.store, f); err != nil {
 		e.t.Fatalf("seeding episode %d: %v", e.ep, err)
 	}
+	start := auditreplay.FromFixture(f)
+	start.Users[membership.ID(e.w.late)] = membership.ID(e.w.acctA) // a direct change may create the late user
+	e.replay = auditreplay.NewReplayer(start)
 	for _, sp := range e.allSpaces() {
 		for _, got := range e.read(sp) {
 			k := model.Key{Of: string(got.SpaceID), User: string(got.UserID)}
@@ -697,12 +707,15 @@ func (e *episode) putOrganizationMember() {
 		role = model.C(pick[string](e.rng, 75, e.anyOf(e.w.roles), 15, e.w.roleB, 10, e.w.noRole))
 	}
 	e.record(fmt.Sprintf("store: organization role of %s in %s := %s", e.w.name(user), e.w.name(org), e.w.roleName(role)))
+	e.catchUpAuditLog()
+	put := assignment(role, e.spelling())
 	err := e.store.PutOrganizationMember(e.ctx, membership.OrganizationMember{
-		OrganizationID: membership.ID(org), UserID: membership.ID(user), Role: assignment(role, e.spelling()),
+		OrganizationID: membership.ID(org), UserID: membership.ID(user), Role: put,
 	})
 	if err != nil {
 		e.fail("PutOrganizationMember: %v", err)
 	}
+	e.replay.PutOrganizationMember(membership.ID(org), membership.ID(user), put)
 	k := model.Key{Of: org, User: user}
 	old, existed := e.m.OrgMembers[k]
 	got := e.readOrgMember(org, user)
@@ -791,10 +804,13 @@ func (e *episode) putSpaceMember() string {
 		role = model.C(e.anyOf(roles))
 	}
 	e.record(fmt.Sprintf("store: space role of %s in %s := %s", e.w.name(user), e.w.name(space), e.w.roleName(role)))
-	got, err := e.store.PutSpaceMember(e.ctx, membership.ID(space), membership.ID(user), assignment(role, e.spelling()))
+	e.catchUpAuditLog()
+	put := assignment(role, e.spelling())
+	got, err := e.store.PutSpaceMember(e.ctx, membership.ID(space), membership.ID(user), put)
 	if err != nil {
 		e.fail("PutSpaceMember: %v", err)
 	}
+	e.replay.PutSpaceMember(membership.ID(space), membership.ID(user), put)
 	k := model.Key{Of: space, User: user}
 	if old, ok := e.m.SpaceMembers[k]; ok {
 		if string(got.ID) != old.ID {
@@ -1034,4 +1050,28 @@ func (e *episode) checkOrgMember(org, user string) *membership.OrganizationMembe
 		}
 	}
 	return got
+}
+
+// catchUpAuditLog replays the entries committed since the last replay,
+// before a direct change that leaves none, so that each entry meets the
+// state it was committed on.
+func (e *episode) catchUpAuditLog() {
+	e.t.Helper()
+	if err := e.replay.CatchUp(e.ctx, e.store); err != nil {
+		e.fail("replaying the audit log: %v", err)
+	}
+}
+
+// checkAuditLog checks that the changelog, replayed from the episode's
+// fixture with the direct changes in their places, gives exactly the
+// memberships the store holds.
+func (e *episode) checkAuditLog() {
+	e.t.Helper()
+	diff, err := e.replay.Compare(e.ctx, e.store)
+	switch {
+	case err != nil:
+		e.fail("replaying the audit log: %v", err)
+	case diff != "":
+		e.fail("the audit log replayed is not what the store holds (-store +replayed):\n%s", diff)
+	}
 }

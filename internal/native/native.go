@@ -52,6 +52,7 @@ import (
 const (
 	annotatorRoleNotAllowed = 1 << iota
 	annotatorRoleRequired
+	accountAdmin
 	adminMembership
 	knownOperation
 	organizationAdmin
@@ -71,6 +72,7 @@ const (
 var violations = [...]membership.Violation{
 	{Code: membership.CodeAnnotatorRoleNotAllowed, Rule: "annotator_role_not_allowed"},
 	{Code: membership.CodeAnnotatorRoleRequired, Rule: "annotator_role_required"},
+	{Code: membership.CodeForbidden, Rule: "account_admin"},
 	{Code: membership.CodeForbidden, Rule: "admin_membership"},
 	{Code: membership.CodeForbidden, Rule: "known_operation"},
 	{Code: membership.CodeForbidden, Rule: "organization_admin"},
@@ -116,11 +118,13 @@ func violated(f *membership.Facts) int {
 	if f.Actor == nil {
 		broken |= actorExists
 	}
-	// An organization operation has no space to read; every other
-	// operation, an unknown one included, needs one.
+	// An organization operation has no space to read, nor has a read of
+	// the account's audit log; every other operation, an unknown one
+	// included, needs one.
 	onOrganization := f.Query.Operation == membership.OperationOrgAdd || f.Query.Operation == membership.OperationOrgRemove
+	onAccount := f.Query.Operation == membership.OperationAudit
 	readable := canReadSpace(f)
-	if !readable && !onOrganization {
+	if !readable && !onOrganization && !onAccount {
 		broken |= spaceVisible
 	}
 	// The rules of an add and a remove apply only to a caller who may read
@@ -137,6 +141,11 @@ func violated(f *membership.Facts) int {
 		}
 	case membership.OperationList, membership.OperationRead:
 		// Reading the space is all a list, or a read, needs.
+	case membership.OperationAudit:
+		// The audit log is the account's: its admins read it.
+		if !isAccountAdmin(f) {
+			broken |= accountAdmin
+		}
 	case membership.OperationOrgAdd, membership.OperationOrgRemove:
 		// Likewise, the rules of an organization operation apply only to a
 		// caller who may see the organization.

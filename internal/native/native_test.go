@@ -365,7 +365,7 @@ func TestDecide(t *testing.T) {
 		{"unknown operation, facts of an allowed remove", with(nativetest.RemoveAllowed, func(f *membership.Facts) { f.Query.Operation = 200 }),
 			[]membership.Violation{unknownOperation}},
 		{"unknown operation, no membership, unknown role", with(nativetest.RemoveAllowed, func(f *membership.Facts) {
-			f.Query.Operation, f.Existing = membership.OperationRead+1, nil
+			f.Query.Operation, f.Existing = membership.OperationAudit+1, nil
 			ask(f, predefined(9), nil)
 		}), []membership.Violation{unknownOperation}},
 		{"unknown operation, no role at all", with(nativetest.ListBase, func(f *membership.Facts) { f.Query.Operation = 0 }),

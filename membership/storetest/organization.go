@@ -170,9 +170,10 @@ func testCascade(t *testing.T, s Store) {
 		t.Fatalf("Write(organization removal): %v", err)
 	}
 	want := membership.Written{Organization: *orgMember, Cascaded: below}
-	if diff := cmp.Diff(want, w); diff != "" {
+	if diff := cmp.Diff(want, w, withoutEntry); diff != "" {
 		t.Errorf("written (-want +got):\n%s", diff)
 	}
+	checkEntry(t, "the cascade", w.Entry, entryOf(orgRemoveQuery(target.ID), membership.Origin{}, orgMember.Role, membership.RoleAssignment{}, below))
 	stays := before
 	delete(stays, "org "+string(org.ID)+" user "+string(target.ID))
 	delete(stays, "space "+string(space.ID)+" user "+string(target.ID))
@@ -249,8 +250,14 @@ func testConcurrentOrganizationRemoves(t *testing.T, s Store) {
 	}
 	wg.Wait()
 	want := []membership.Written{{Organization: *orgMember, Cascaded: below}}
-	if diff := cmp.Diff(want, written); diff != "" {
+	if diff := cmp.Diff(want, written, withoutEntry); diff != "" {
 		t.Errorf("removals that succeeded (-want +got), want exactly one:\n%s", diff)
+	}
+	if len(written) == 1 {
+		checkEntry(t, "the removal", written[0].Entry, entryOf(orgRemoveQuery(target.ID), membership.Origin{}, orgMember.Role, membership.RoleAssignment{}, below))
+	}
+	if log := changelog(t, s, actor.ID); len(log) != 3 { // the two adds and one removal
+		t.Errorf("the changelog holds %d entries, want 3: %+v", len(log), log)
 	}
 	if m := orgMemberOf(t, s, org.ID, target.ID); m != nil {
 		t.Errorf("the organization membership survived: %+v", m)
@@ -385,9 +392,10 @@ func testOrganizationDelete(t *testing.T, s Store) {
 	if err != nil {
 		t.Fatalf("Write(delete of an organization membership with nothing below): %v", err)
 	}
-	if diff := cmp.Diff(membership.Written{Organization: joined}, w); diff != "" {
+	if diff := cmp.Diff(membership.Written{Organization: joined}, w, withoutEntry); diff != "" {
 		t.Errorf("written (-want +got):\n%s", diff)
 	}
+	checkEntry(t, "the delete", w.Entry, entryOf(orgRemoveQuery(outsider.ID), membership.Origin{}, member, membership.RoleAssignment{}, nil))
 	if m := orgMemberOf(t, s, org.ID, outsider.ID); m != nil {
 		t.Errorf("the membership is still there: %+v", m)
 	}

@@ -14,8 +14,14 @@
 // of their two orders. One level up, an organization membership is
 // upserted like a space's, and its removal takes the user's memberships of
 // the organization's spaces in one atomic step, which no racing add
-// survives and no reader sees half done. A decide function here stands for
-// the policy, and writes from inside it stand for concurrent writers.
+// survives and no reader sees half done. Every write that changes a
+// membership commits one audit entry, exactly the record of its change,
+// which Write returns and AuditLog then lists; nothing else commits one.
+// The log reads newest first, narrowed by position, time and actor, or in
+// commit order as a changelog, of the reader's account only; a reader
+// following the changelog while writers commit sees every entry once, in
+// order. A decide function here stands for the policy, and writes from
+// inside it stand for concurrent writers.
 package storetest
 
 import (
@@ -83,6 +89,12 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"SpacesOfOneAccount", testSpacesOfOneAccount},
 		{"SpacesFollowTheirAccount", testSpacesFollowTheirAccount},
 		{"SpaceWalkUnderConcurrentWrites", testSpaceWalkUnderWrites},
+		{"SeederWritesNoEntry", testSeederWritesNoEntry},
+		{"AuditEntryOfEachChange", testAuditEntryOfEachChange},
+		{"AuditNoEntryWithoutChange", testAuditNoEntryWithoutChange},
+		{"AuditLogQueries", testAuditLogQueries},
+		{"AuditLogOfOneAccount", testAuditLogOfOneAccount},
+		{"ChangelogUnderConcurrentWrites", testChangelogUnderConcurrentWrites},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

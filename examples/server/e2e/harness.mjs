@@ -34,6 +34,7 @@ export const org = {
   lab: "T3JnOjM=", // Lab, account 1: only in testdata/two_organizations.json and testdata/many_spaces.json
 };
 export const user = {
+  ada: "VXNlcjox", // account ADMIN
   grace: "VXNlcjoy", // organization ADMIN
   linus: "VXNlcjoz", // llm-evals ADMIN
   barbara: "VXNlcjo0", // llm-evals MEMBER

@@ -3,8 +3,11 @@
 // fault injected by package faultstore at every point a call of that
 // operation reaches, of every kind. Each answer must be 500 internal or 503
 // unavailable (never an allow, never a decision), and the store must be
-// exactly as it was before the operation. A store's tests call Run, as they
-// call storetest.Run.
+// exactly as it was before the operation. After every row of an
+// operation, its changelog replayed from the world must give exactly what
+// the store holds: no fault leaves a change without its audit entry or an
+// entry without its change. A store's tests call Run, as they call
+// storetest.Run.
 package faulttest
 
 import (
@@ -19,6 +22,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/spaceauthz/spaceauthz/internal/auditreplay"
 	"github.com/spaceauthz/spaceauthz/internal/faultstore"
 	"github.com/spaceauthz/spaceauthz/membership"
 	"github.com/spaceauthz/spaceauthz/membership/fixture"
@@ -300,6 +304,9 @@ func Run(t *testing.T, open func(t *testing.T) Target) {
 					outcome = runControl(t, engine, target, op)
 				})
 				results[i] = append(results[i], row{op.name, "none", "none", outcome})
+				// No fault left a change without its entry, or an entry
+				// without its change: the changelog replays to the store.
+				auditreplay.Check(t, context.Background(), target.Store, world())
 			})
 		}
 	})

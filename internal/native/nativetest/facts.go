@@ -236,13 +236,17 @@ func RandomOperation(r *rand.Rand) *membership.Facts {
 	case n < 28:
 		f = ListAllowed()
 		redrawActor(r, f, removeGrant)
-		if r.IntN(2) == 0 {
+		switch r.IntN(3) {
+		case 0:
 			// A read is decided on the facts of a list.
 			f.Query.Operation = membership.OperationRead
+		case 1:
+			// So is a read of the audit log, which must ignore the space.
+			f.Query.Operation = membership.OperationAudit
 		}
 	default:
 		f = pick(r, Allowed, RemoveAllowed, ListAllowed, OrgAddAllowed, OrgRemoveAllowed)()
-		f.Query.Operation = pick(r, 0, membership.OperationRead+1, 200)
+		f.Query.Operation = pick(r, 0, membership.OperationAudit+1, 200)
 	}
 	return f
 }
