@@ -2,78 +2,61 @@ package memstore
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 
+	"github.com/spaceauthz/spaceauthz/internal/memdbkey"
 	"github.com/spaceauthz/spaceauthz/membership"
 )
 
-// The audit log: one table of entries, indexed by (account, position) and,
-// for the filter by actor, by (account, actor, position). Writes are
-// serialized by the write lock, so an entry's position, taken from a
-// counter under that lock, is its commit order, and a snapshot holds every
-// entry up to the last one it holds.
-const (
-	tableAuditEntries = "audit_entries"
-	indexAuditActor   = "actor"
-)
+// The audit log. An account's entries, in commit order, are an
+// append-only slice; a row of tableAuditLogs holds the slice of one account
+// (actor allActors) or of one actor's entries in it, and a write that
+// commits an entry replaces those two rows with rows whose slices are one
+// longer. Older rows, which snapshots may still hold, keep their shorter
+// slices: the elements below a slice's length are never written again, so
+// a snapshot reads its entries without a lock while a writer appends past
+// them. Writes are serialized by the write lock, so an entry's position,
+// taken from a counter under that lock, is its commit order; and since the
+// rows change in the change's own go-memdb transaction, a snapshot holds
+// every change together with its entry or neither.
+//
+// Indexing every entry in go-memdb instead would copy the path of two
+// radix trees that grow with the log on every write (it made an add about
+// twice as slow); a row per account and per actor keeps the trees as small
+// as the number of actors.
+const tableAuditLogs = "audit_logs"
 
-// auditIndex is the go-memdb indexer of the audit log: the account id, a
-// zero byte, with byActor the actor id and a zero byte, then the position
-// as 8 big-endian bytes, so that an account's entries come out in commit
-// order.
-type auditIndex struct{ byActor bool }
+// allActors is the actor key of the row that holds every entry of an
+// account. IDs are base64 and never spell it.
+const allActors membership.ID = "*"
 
-func (x auditIndex) FromObject(obj any) (bool, []byte, error) {
-	e := obj.(*membership.AuditEntry)
-	if x.byActor {
-		return true, auditKey(e.AccountID, e.Actor, e.Position, true), nil
-	}
-	return true, auditKey(e.AccountID, "", e.Position, false), nil
-}
-
-// FromArgs takes the account id, with byActor the actor id, and a position.
-func (x auditIndex) FromArgs(args ...any) ([]byte, error) {
-	want := 2
-	if x.byActor {
-		want = 3
-	}
-	if len(args) != want {
-		return nil, fmt.Errorf("memstore: the audit index takes %d arguments, not %d", want, len(args))
-	}
-	account, ok1 := args[0].(membership.ID)
-	position, ok2 := args[want-1].(int64)
-	actor, ok3 := membership.ID(""), true
-	if x.byActor {
-		actor, ok3 = args[1].(membership.ID)
-	}
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("memstore: the audit index takes IDs and an int64 position, not %#v", args)
-	}
-	return auditKey(account, actor, position, x.byActor), nil
-}
-
-func auditKey(account, actor membership.ID, position int64, byActor bool) []byte {
-	key := make([]byte, 0, len(account)+len(actor)+10)
-	key = append(append(key, account...), 0)
-	if byActor {
-		key = append(append(key, actor...), 0)
-	}
-	return binary.BigEndian.AppendUint64(key, uint64(position))
+// auditLog is one row of tableAuditLogs.
+type auditLog struct {
+	AccountID, Actor membership.ID
+	// entries are in position order, and never modified below their
+	// length.
+	entries []*membership.AuditEntry
 }
 
 func auditTable() *memdb.TableSchema {
-	return &memdb.TableSchema{
-		Name: tableAuditEntries,
-		Indexes: map[string]*memdb.IndexSchema{
-			indexID:         {Name: indexID, Unique: true, Indexer: auditIndex{}},
-			indexAuditActor: {Name: indexAuditActor, Unique: true, Indexer: auditIndex{byActor: true}},
-		},
+	return table(tableAuditLogs, memdbkey.ByPair(func(l *auditLog) (membership.ID, membership.ID) { return l.AccountID, l.Actor }))
+}
+
+// appendEntry replaces, in txn, the row of account and actor with one whose
+// entries end with e.
+func appendEntry(txn *memdb.Txn, account, actor membership.ID, e *membership.AuditEntry) error {
+	var entries []*membership.AuditEntry
+	if obj, err := txn.First(tableAuditLogs, indexID, string(account), string(actor)); err != nil {
+		return err
+	} else if obj != nil {
+		entries = obj.(*auditLog).entries
 	}
+	return txn.Insert(tableAuditLogs, &auditLog{AccountID: account, Actor: actor, entries: append(entries, e)})
 }
 
 // record inserts, in the write transaction txn, the audit entry of change
@@ -96,8 +79,10 @@ func (s *Store) record(txn *memdb.Txn, f *membership.Facts, change membership.Ch
 		e.Time = s.lastTime
 	}
 	e.Removed = w.Cascaded
-	if err := txn.Insert(tableAuditEntries, &e); err != nil {
-		return fmt.Errorf("memstore: writing the audit entry: %w", err)
+	for _, actor := range []membership.ID{allActors, e.Actor} {
+		if err := appendEntry(txn, e.AccountID, actor, &e); err != nil {
+			return fmt.Errorf("memstore: writing the audit entry: %w", err)
+		}
 	}
 	w.Entry = e
 	s.lastPosition, s.lastTime = e.Position, e.Time
@@ -116,39 +101,43 @@ func (s *Store) AuditLog(ctx context.Context, q membership.AuditQuery) (membersh
 		return membership.AuditPage{}, r.err
 	}
 	page := membership.AuditPage{Actor: actor}
-	account := actor.AccountID
-	index, args := indexID, []any{account}
+	key := allActors
 	if q.ActorID != "" && !q.Ascending {
-		index, args = indexAuditActor, []any{account, q.ActorID}
-	}
-	var (
-		it  memdb.ResultIterator
-		err error
-	)
-	if q.Ascending {
-		it, err = txn.LowerBound(tableAuditEntries, index, append(args, q.After+1)...)
-	} else {
-		before := q.Before
-		if before <= 0 {
-			before = 1<<63 - 1
+		if !q.ActorID.Valid() {
+			return page, nil // no user has it: no entry is theirs
 		}
-		it, err = txn.ReverseLowerBound(tableAuditEntries, index, append(args, before-1)...)
+		key = q.ActorID
 	}
+	obj, err := txn.First(tableAuditLogs, indexID, string(actor.AccountID), string(key))
 	if err != nil {
-		return membership.AuditPage{}, fmt.Errorf("memstore: reading %s: %w", tableAuditEntries, err)
+		return membership.AuditPage{}, fmt.Errorf("memstore: reading %s: %w", tableAuditLogs, err)
 	}
-	for obj := it.Next(); obj != nil; obj = it.Next() {
-		e := obj.(*membership.AuditEntry)
-		if e.AccountID != account || (index == indexAuditActor && e.Actor != q.ActorID) {
-			break // past the account's (or the actor's) entries
+	if obj == nil {
+		return page, nil
+	}
+	entries := obj.(*auditLog).entries
+	if q.Ascending {
+		from := sort.Search(len(entries), func(i int) bool { return entries[i].Position > q.After })
+		for _, e := range entries[from:] {
+			if len(page.Entries) == q.Limit {
+				page.More = true
+				break
+			}
+			page.Entries = append(page.Entries, *e)
 		}
-		if !q.Ascending {
-			if !q.Until.IsZero() && e.Time.After(q.Until) {
-				continue
-			}
-			if !q.Since.IsZero() && e.Time.Before(q.Since) {
-				break // times follow commit order: every older entry is older still
-			}
+		return page, nil
+	}
+	below := len(entries)
+	if q.Before > 0 {
+		below = sort.Search(len(entries), func(i int) bool { return entries[i].Position >= q.Before })
+	}
+	for i := below - 1; i >= 0; i-- {
+		e := entries[i]
+		if !q.Until.IsZero() && e.Time.After(q.Until) {
+			continue
+		}
+		if !q.Since.IsZero() && e.Time.Before(q.Since) {
+			break // times follow commit order: every older entry is older still
 		}
 		if len(page.Entries) == q.Limit {
 			page.More = true

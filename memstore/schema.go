@@ -105,6 +105,6 @@ func schema() *memdb.DBSchema {
 		tableSpaceMembers: withIndex(table(tableSpaceMembers, memdbkey.ByPair(func(m *membership.Membership) (membership.ID, membership.ID) {
 			return m.SpaceID, m.UserID
 		})), indexUser, func(m *membership.Membership) (membership.ID, membership.ID) { return m.UserID, m.SpaceID }),
-		tableAuditEntries: auditTable(),
+		tableAuditLogs: auditTable(),
 	}}
 }
