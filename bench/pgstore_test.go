@@ -155,10 +155,10 @@ func newPgBenchWorld(b *testing.B) *pgBenchWorld {
 	rows := make([][]any, 0, w.n)
 	for k := range w.n {
 		space, user := w.membership(k)
-		rows = append(rows, []any{pgMembershipID(), string(space), string(user), string(w.account), alternateRoles[1].Name.String()})
+		rows = append(rows, []any{pgMembershipID(), string(space), string(user), string(w.account), string(w.organization), alternateRoles[1].Name.String()})
 	}
 	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"space_members"},
-		[]string{"id", "space_id", "user_id", "account_id", "predefined_role"}, pgx.CopyFromRows(rows)); err != nil {
+		[]string{"id", "space_id", "user_id", "account_id", "organization_id", "predefined_role"}, pgx.CopyFromRows(rows)); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, "ANALYZE"); err != nil {
