@@ -357,6 +357,8 @@ func testAuditLogQueries(t *testing.T, s Store) {
 		{"the changelog, a page", membership.AuditQuery{Ascending: true, After: log[0].Position, Limit: 2}},
 		{"the changelog, a page exactly to the end", membership.AuditQuery{Ascending: true, After: log[last-2].Position, Limit: 2}},
 		{"the changelog after the last", membership.AuditQuery{Ascending: true, After: log[last].Position, Limit: 100}},
+		{"the changelog ignores the filters of the log", membership.AuditQuery{Ascending: true, After: log[0].Position,
+			ActorID: outsider.ID, Since: log[last].Time.Add(time.Hour), Until: log[0].Time, Before: log[1].Position, Limit: 100}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, reader := range []membership.ID{actor.ID, outsider.ID} { // any user of the account reads it

@@ -68,6 +68,7 @@ var (
 	leaver    = id("User:leaver")   // a member of both spaces: the removes' target
 	stayer    = id("User:stayer")
 	outsider  = id("User:outsider") // of the account, not of the organization: the organization add's target
+	auditor   = id("User:auditor")  // the account ADMIN, who reads the audit log
 	users     = []membership.ID{actor, newcomer, leaver, stayer, outsider}
 	spaces    = []membership.ID{private, public}
 	listLimit = 2 // fewer than the private space's members: the page has more
@@ -85,8 +86,9 @@ func world() *fixture.Fixture {
 	}
 	admin, member, readOnly := membership.Predefined(membership.RoleAdmin), membership.Predefined(membership.RoleMember), membership.Predefined(membership.RoleReadOnly)
 	return &fixture.Fixture{
-		Accounts:      []membership.Account{{ID: account}},
-		Users:         []membership.User{user(actor, "Ada"), user(newcomer, "Nia"), user(leaver, "Lev"), user(stayer, "Sam"), user(outsider, "Oto")},
+		Accounts: []membership.Account{{ID: account}},
+		Users: []membership.User{user(actor, "Ada"), user(newcomer, "Nia"), user(leaver, "Lev"), user(stayer, "Sam"), user(outsider, "Oto"),
+			{ID: auditor, AccountID: account, Name: "Aud", Email: "aud@example.com", Role: membership.AccountAdmin}},
 		Organizations: []membership.Organization{{ID: org, AccountID: account, Name: "Research"}},
 		Roles:         []membership.CustomRole{{ID: reviewer, AccountID: account, Name: "Reviewer", Permissions: []membership.Permission{"PROJECT_READ"}}},
 		OrganizationMembers: []membership.OrganizationMember{
@@ -223,6 +225,14 @@ var operations = []operation{
 				err = fmt.Errorf("a page of %d members, has_more %v; want %d, true", len(page.Members), page.HasMore, listLimit)
 			}
 			return fmt.Sprintf("200, page of %d, has_more", len(page.Members)), err
+		},
+	},
+	{
+		name:   "audit",
+		points: []faultstore.Point{faultstore.BeforeRead, faultstore.AfterRead},
+		run: func(ctx context.Context, svc *membership.Service) (string, error) {
+			page, err := svc.ListAuditLogs(ctx, membership.ListAuditLogsRequest{Actor: auditor})
+			return fmt.Sprintf("200, page of %d entries", len(page.Logs)), err
 		},
 	},
 }
